@@ -1,0 +1,2 @@
+/** Event loops and the socket transport (epoll or NIO). */
+package dev.legate.host.event;

@@ -1,0 +1,2 @@
+/** Stats under Envoy's names and their text, JSON and Prometheus renderings. */
+package dev.legate.host.stats;

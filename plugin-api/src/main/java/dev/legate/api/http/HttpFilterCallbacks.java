@@ -1,0 +1,122 @@
+package dev.legate.api.http;
+
+import dev.legate.api.Dispatcher;
+import dev.legate.api.StreamInfo;
+import dev.legate.api.network.WatermarkCallbacks;
+import dev.legate.api.upstream.ClusterManager;
+import io.netty.buffer.ByteBuf;
+import java.util.function.Consumer;
+
+/**
+ * What the host's stream state machine gives one HTTP filter for one stream (Envoy's
+ * {@code StreamDecoderFilterCallbacks} and {@code StreamEncoderFilterCallbacks} together). Every method must
+ * be called on {@link #dispatcher()}; async completions re-enter through {@link Dispatcher#execute}.
+ */
+public interface HttpFilterCallbacks {
+
+    // Stream
+
+    /** The stream's event loop, for timers and for re-entering after async work. */
+    Dispatcher dispatcher();
+
+    StreamInfo streamInfo();
+
+    /** The downstream connection's id, for logs. */
+    long connectionId();
+
+    /** The request headers of this stream (after earlier filters' changes); {@code null} before they arrive. */
+    HeaderMap requestHeaders();
+
+    /**
+     * The route for the current request headers, looked up once and cached; {@code null} when no virtual
+     * host or route matched.
+     */
+    Route route();
+
+    /** Drops the cached route, so that the next {@link #route()} looks it up again (after a header change). */
+    void clearRouteCache();
+
+    /**
+     * This filter's per-route config: the most specific {@code typed_per_filter_config} entry under this
+     * filter's name (route, then virtual host, then route configuration), bound to the factory's
+     * {@link HttpFilterFactory#perRouteConfigType()}; {@code null} when none applies.
+     */
+    <R> R perRouteConfig(Class<R> type);
+
+    /** The clusters of the current config snapshot, with this worker's connection pools. */
+    ClusterManager clusterManager();
+
+    /** A new, empty header map (for a response or a trailer this filter makes). */
+    HeaderMap newHeaderMap();
+
+    /** The stream's buffer limit in bytes ({@code per_connection_buffer_limit_bytes}, default 1 MiB). */
+    int bufferLimit();
+
+    // Decoding (request path)
+
+    /** Resumes the request path after this filter returned a STOP status; held data and trailers follow. */
+    void continueDecoding();
+
+    /**
+     * The request body this filter's STOP_*_AND_BUFFER status made the host keep, or {@code null}. Borrowed:
+     * the filter may modify it in place; the host passes it on when decoding continues.
+     */
+    ByteBuf decodingBuffer();
+
+    /**
+     * Adds data to the request: from {@code decodeHeaders}/{@code decodeTrailers} it is buffered and passed
+     * on with the stream; otherwise passed to the next filter now.
+     *
+     * @param data transferred: the host releases it
+     */
+    void addDecodedData(ByteBuf data);
+
+    /**
+     * Answers the request locally (Envoy's {@code sendLocalReply}): {@code :status} = {@code status},
+     * {@code content-type: text/plain} and the body when non-empty, gRPC requests answered trailers-only with
+     * {@code grpc-status}/{@code grpc-message}. The reply passes through the encoder filters. If response
+     * headers were already sent the stream is reset instead.
+     *
+     * @param body          the body, or {@code ""} for none
+     * @param modifyHeaders called on the reply's headers before they are encoded; may be {@code null}
+     * @param details       Envoy's response code details, e.g. {@code route_not_found}
+     */
+    void sendLocalReply(int status, String body, Consumer<HeaderMap> modifyHeaders, String details);
+
+    /**
+     * Sends response headers downstream from the decoder side (the router does this with the upstream's
+     * response): they pass through every encoder filter.
+     */
+    void encodeHeaders(HeaderMap headers, boolean endStream);
+
+    /** Sends response body downstream; {@code data} is transferred. */
+    void encodeData(ByteBuf data, boolean endStream);
+
+    /** Sends response trailers downstream; ends the response. */
+    void encodeTrailers(HeaderMap trailers);
+
+    /** Resets the stream: the downstream sees a reset (HTTP/1.1: the connection closes). */
+    void resetStream();
+
+    /** The request path's upstream is full: stop reading the downstream (counted, like readDisable). */
+    void onDecoderFilterAboveWriteBufferHighWatermark();
+
+    /** The request path's upstream drained: resume reading the downstream. */
+    void onDecoderFilterBelowWriteBufferLowWatermark();
+
+    /** Registers for the downstream connection's write-buffer watermarks (to pause an upstream's reads). */
+    void addDownstreamWatermarkCallbacks(WatermarkCallbacks callbacks);
+
+    void removeDownstreamWatermarkCallbacks(WatermarkCallbacks callbacks);
+
+    // Encoding (response path)
+
+    /** Resumes the response path after this filter returned a STOP status. */
+    void continueEncoding();
+
+    /** The response body held by this filter's STOP_*_AND_BUFFER status, or {@code null}; borrowed. */
+    ByteBuf encodingBuffer();
+
+    /** Adds data to the response, like {@link #addDecodedData}; {@code data} is transferred. */
+    void addEncodedData(ByteBuf data);
+}

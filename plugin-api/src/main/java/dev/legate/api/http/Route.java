@@ -1,0 +1,33 @@
+package dev.legate.api.http;
+
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+
+/**
+ * The route chosen for a request (Envoy's {@code Router::Route}): exactly one of {@link #routeEntry()} (send
+ * upstream) and {@link #directResponseEntry()} (answer here: {@code direct_response} or {@code redirect}) is
+ * non-null. Immutable and shared across event loops, except that a weighted or header-chosen cluster is
+ * resolved per request.
+ */
+public interface Route {
+
+    /** The route's {@code name}, or {@code ""}. */
+    String name();
+
+    /** The Envoy config of this route. */
+    io.envoyproxy.envoy.config.route.v3.Route config();
+
+    /** The Envoy config of the virtual host the route belongs to. */
+    VirtualHost virtualHost();
+
+    /** Where to send the request, or {@code null} for a direct response or redirect. */
+    RouteEntry routeEntry();
+
+    /** The local answer, or {@code null} when the route forwards upstream. */
+    DirectResponseEntry directResponseEntry();
+
+    /**
+     * The per-filter config for {@code filterName}, most specific first (route, virtual host, route
+     * configuration), as bound by the filter's factory; {@code null} when none.
+     */
+    Object perFilterConfig(String filterName);
+}

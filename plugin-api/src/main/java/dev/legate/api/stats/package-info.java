@@ -1,0 +1,2 @@
+/** Stats under Envoy's names, backed by Micrometer in the host. */
+package dev.legate.api.stats;

@@ -1,0 +1,27 @@
+package dev.legate.api.upstream;
+
+/**
+ * Why an upstream stream ended early, with the text Envoy prints after {@code reset reason: }
+ * ({@code Http::Utility::resetReasonToString}).
+ */
+public enum ResetReason {
+    LOCAL_CONNECTION_FAILURE("local connection failure"),
+    REMOTE_CONNECTION_FAILURE("remote connection failure"),
+    CONNECTION_TIMEOUT("connection timeout"),
+    CONNECTION_TERMINATION("connection termination"),
+    LOCAL_RESET("local reset"),
+    OVERFLOW("overflow"),
+    REMOTE_RESET("remote reset"),
+    PROTOCOL_ERROR("protocol error");
+
+    private final String text;
+
+    ResetReason(String text) {
+        this.text = text;
+    }
+
+    /** Envoy's text, e.g. {@code remote connection failure}. */
+    public String text() {
+        return text;
+    }
+}

@@ -1,0 +1,28 @@
+package dev.legate.api.upstream;
+
+import dev.legate.api.http.HeaderMap;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The request side of one upstream HTTP stream (Envoy's {@code RequestEncoder}). Confined to its event
+ * loop. The HTTP/1.1 codec writes {@code :method}/{@code :path}/{@code :authority} as the request line and
+ * {@code Host}.
+ */
+public interface UpstreamHttpStream {
+
+    void encodeHeaders(HeaderMap headers, boolean endStream);
+
+    /** @param data transferred: the stream releases it */
+    void encodeData(ByteBuf data, boolean endStream);
+
+    void encodeTrailers(HeaderMap trailers);
+
+    /** Abandons the stream; its connection is closed, not reused. No further callbacks. Idempotent. */
+    void reset();
+
+    /** Stops ({@code true}) or resumes reading the response, counted like readDisable. */
+    void readDisable(boolean disable);
+
+    /** Whether the connection's write buffer is below its high watermark. */
+    boolean isWritable();
+}
