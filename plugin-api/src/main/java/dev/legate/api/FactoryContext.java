@@ -56,6 +56,13 @@ public interface FactoryContext {
     /** Whether this is {@code --mode validate}: build everything, open no port, start nothing. */
     boolean validateOnly();
 
+    /**
+     * The same context with {@link #stats()} rooted at {@code scope}. The HTTP connection manager builds its
+     * {@code http_filters} through {@code withStats(stats().scope("http." + statPrefix))}, so that HTTP filters
+     * count under {@code http.<stat_prefix>.} as in Envoy (e.g. the router's {@code no_route}).
+     */
+    FactoryContext withStats(Stats scope);
+
     /** Runs {@code resource.close()} when the listener that owns this config is closed. */
     void onClose(AutoCloseable resource);
 }
