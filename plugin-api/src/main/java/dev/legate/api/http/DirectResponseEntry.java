@@ -11,7 +11,11 @@ public interface DirectResponseEntry {
     /** The body of a direct response, or {@code ""}. */
     String responseBody();
 
-    /** For a redirect, the {@code location} for this request; {@code null} for a direct response. */
+    /**
+     * The {@code location} header for this request: the redirect's target for a redirect; for a
+     * {@code direct_response} with status 201 or 3xx, the request's own URL (Envoy adds one then);
+     * otherwise {@code null}.
+     */
     String newLocation(HeaderMap requestHeaders);
 
     /** Applies the route's, virtual host's and route configuration's response header rules. */

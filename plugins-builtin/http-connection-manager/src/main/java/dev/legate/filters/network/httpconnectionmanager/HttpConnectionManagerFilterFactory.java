@@ -1,0 +1,275 @@
+package dev.legate.filters.network.httpconnectionmanager;
+
+import com.google.protobuf.Any;
+import dev.legate.api.AccessLogger;
+import dev.legate.api.ConfigException;
+import dev.legate.api.FactoryContext;
+import dev.legate.api.config.ConfigType;
+import dev.legate.api.http.CodecType;
+import dev.legate.api.http.HttpFilterChainEntry;
+import dev.legate.api.network.NetworkFilterFactory;
+import dev.legate.api.network.NetworkFilterInstaller;
+import dev.legate.api.stats.Stats;
+import dev.legate.filters.network.httpconnectionmanager.route.ConfigFields;
+import dev.legate.filters.network.httpconnectionmanager.route.IpAddresses;
+import dev.legate.filters.network.httpconnectionmanager.route.RouteTable;
+import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ForwardClientCertDetails;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.PathWithEscapedSlashesAction;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ServerHeaderTransformation;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code envoy.filters.network.http_connection_manager}: the terminal network filter that speaks HTTP
+ * (Envoy's {@code HttpConnectionManagerFilterConfigFactory}). It validates Envoy's
+ * {@code HttpConnectionManager} message, builds the {@code http_filters} through the host (checking that
+ * exactly the last one is terminal), compiles the inline {@code route_config}, and returns the host's HTTP
+ * connection manager for the resulting {@link HttpConnectionManagerSettings}.
+ *
+ * <p>Supported: {@code stat_prefix}, {@code codec_type} AUTO/HTTP1, inline {@code route_config},
+ * {@code http_filters} (with {@code is_optional}), {@code access_log}, {@code generate_request_id},
+ * {@code preserve_external_request_id}, {@code always_set_request_id_in_response},
+ * {@code use_remote_address}, {@code xff_num_trusted_hops}, {@code skip_xff_append}, {@code via},
+ * {@code server_name}, {@code server_header_transformation}, {@code stream_idle_timeout},
+ * {@code request_timeout}, {@code max_request_headers_kb}, {@code common_http_protocol_options.idle_timeout}
+ * and {@code .max_headers_count}, {@code proxy_100_continue}, {@code internal_address_config.cidr_ranges},
+ * {@code merge_slashes}, {@code normalize_path} (dot segments only), {@code strip_any_host_port},
+ * {@code strip_matching_host_port}, {@code strip_trailing_host_dot}, {@code add_user_agent},
+ * {@code forward_client_cert_details} (no TLS: the header is removed unless ALWAYS_FORWARD_ONLY). Any other
+ * field set is a {@link ConfigException} {@code <field>: not supported yet} when it changes behaviour, or a
+ * WARN log when it cannot. Stateless: nothing mutable lives here.
+ */
+@Extension
+public final class HttpConnectionManagerFilterFactory implements NetworkFilterFactory<HttpConnectionManager> {
+
+    private static final Logger logger = LoggerFactory.getLogger(HttpConnectionManagerFilterFactory.class);
+
+    /** The filter name. */
+    public static final String NAME = "envoy.filters.network.http_connection_manager";
+
+    private static final Set<String> HANDLED = Set.of("codec_type", "stat_prefix", "route_config", "rds",
+            "scoped_routes", "http_filters", "access_log", "generate_request_id", "preserve_external_request_id",
+            "always_set_request_id_in_response", "use_remote_address", "xff_num_trusted_hops", "skip_xff_append",
+            "via", "server_name", "server_header_transformation", "stream_idle_timeout", "request_timeout",
+            "max_request_headers_kb", "common_http_protocol_options", "proxy_100_continue",
+            "internal_address_config", "normalize_path", "merge_slashes", "strip_any_host_port",
+            "strip_matching_host_port", "strip_trailing_host_dot", "add_user_agent", "forward_client_cert_details",
+            "path_with_escaped_slashes_action", "stream_error_on_invalid_http_message", "http_protocol_options",
+            "http2_protocol_options");
+
+    /** Fields that cannot change what a client sees over cleartext HTTP/1.1 in Legate today. */
+    private static final Set<String> HARMLESS = Set.of("drain_timeout", "delayed_close_timeout",
+            "set_current_client_cert_details", "append_local_overload", "add_proxy_protocol_connection_state",
+            "http1_safe_max_connection_duration");
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public ConfigType<HttpConnectionManager> configType() {
+        return ConfigType.proto(HttpConnectionManager.getDefaultInstance());
+    }
+
+    @Override
+    public boolean isTerminal() {
+        return true;
+    }
+
+    @Override
+    public NetworkFilterInstaller create(HttpConnectionManager config, FactoryContext context) {
+        return context.http().connectionManager(settings(config, context));
+    }
+
+    /**
+     * Validates {@code config} and compiles it (also what {@link #create} hands the host).
+     *
+     * @throws ConfigException naming the first field Legate cannot run
+     */
+    public static HttpConnectionManagerSettings settings(HttpConnectionManager config, FactoryContext context) {
+        ConfigFields.check(config, "", HANDLED, HARMLESS);
+
+        String statPrefix = config.getStatPrefix();
+        if (statPrefix.isEmpty()) {
+            throw ConfigException.at("stat_prefix", "\"\" (expected: non-empty)");
+        }
+        CodecType codec = switch (config.getCodecType()) {
+            case AUTO -> CodecType.AUTO;
+            case HTTP1 -> CodecType.HTTP1;
+            case HTTP2, HTTP3 -> throw ConfigException.at("codec_type", config.getCodecType() + " is not supported yet");
+            default -> throw ConfigException.at("codec_type", "unknown value");
+        };
+
+        switch (config.getRouteSpecifierCase()) {
+            case RDS -> throw ConfigFields.unsupported("rds");
+            case SCOPED_ROUTES -> throw ConfigFields.unsupported("scoped_routes");
+            case ROUTESPECIFIER_NOT_SET -> throw ConfigException.at("route_config",
+                    "missing (expected: an inline route_config; rds and scoped_routes are not supported yet)");
+            default -> { }
+        }
+        if (config.hasHttpProtocolOptions()) {
+            ConfigFields.check(config.getHttpProtocolOptions(), "http_protocol_options", Set.of(), Set.of());
+        }
+        if (config.hasHttp2ProtocolOptions()) {
+            ConfigFields.check(config.getHttp2ProtocolOptions(), "http2_protocol_options", Set.of(), Set.of());
+        }
+        if (config.hasStreamErrorOnInvalidHttpMessage() && config.getStreamErrorOnInvalidHttpMessage().getValue()) {
+            throw ConfigFields.unsupported("stream_error_on_invalid_http_message");
+        }
+        PathWithEscapedSlashesAction escaped = config.getPathWithEscapedSlashesAction();
+        if (escaped != PathWithEscapedSlashesAction.IMPLEMENTATION_SPECIFIC_DEFAULT
+                && escaped != PathWithEscapedSlashesAction.KEEP_UNCHANGED) {
+            throw ConfigException.at("path_with_escaped_slashes_action", escaped + " is not supported yet");
+        }
+        ForwardClientCertDetails fcc = config.getForwardClientCertDetails();
+        if (fcc == ForwardClientCertDetails.UNRECOGNIZED) {
+            throw ConfigException.at("forward_client_cert_details", "unknown value");
+        }
+        ServerHeaderTransformation serverTransformation = config.getServerHeaderTransformation();
+        if (serverTransformation == ServerHeaderTransformation.UNRECOGNIZED) {
+            throw ConfigException.at("server_header_transformation", "unknown value");
+        }
+
+        int maxHeadersBytes = 60 * 1024;
+        if (config.hasMaxRequestHeadersKb()) {
+            int kb = config.getMaxRequestHeadersKb().getValue();
+            if (kb <= 0 || kb > 8192) {
+                throw ConfigException.at("max_request_headers_kb", Integer.toUnsignedString(kb)
+                        + " (expected: > 0 and <= 8192)");
+            }
+            maxHeadersBytes = kb * 1024;
+        }
+        int maxHeadersCount = 100;
+        long connectionIdle = 3_600_000;
+        if (config.hasCommonHttpProtocolOptions()) {
+            HttpProtocolOptions c = config.getCommonHttpProtocolOptions();
+            ConfigFields.check(c, "common_http_protocol_options", Set.of("idle_timeout", "max_headers_count"), Set.of());
+            if (c.hasMaxHeadersCount()) {
+                maxHeadersCount = c.getMaxHeadersCount().getValue();
+                if (maxHeadersCount < 1) {
+                    throw ConfigException.at("common_http_protocol_options.max_headers_count",
+                            Integer.toUnsignedString(maxHeadersCount) + " (expected: >= 1)");
+                }
+            }
+            if (c.hasIdleTimeout()) {
+                connectionIdle = ConfigFields.millis(c.getIdleTimeout(), "common_http_protocol_options.idle_timeout");
+            }
+        }
+        long streamIdle = config.hasStreamIdleTimeout()
+                ? ConfigFields.millis(config.getStreamIdleTimeout(), "stream_idle_timeout") : 300_000;
+        long requestTimeout = config.hasRequestTimeout()
+                ? ConfigFields.millis(config.getRequestTimeout(), "request_timeout") : 0;
+
+        List<IpAddresses.Cidr> internal = null;
+        if (config.hasInternalAddressConfig()) {
+            InternalAddressConfig iac = config.getInternalAddressConfig();
+            ConfigFields.check(iac, "internal_address_config", Set.of("cidr_ranges"), Set.of("unix_sockets"));
+            if (iac.getCidrRangesCount() > 0) {
+                internal = new ArrayList<>();
+                for (int i = 0; i < iac.getCidrRangesCount(); i++) {
+                    var r = iac.getCidrRanges(i);
+                    internal.add(IpAddresses.Cidr.of(r.getAddressPrefix(), r.getPrefixLen().getValue(),
+                            "internal_address_config.cidr_ranges[" + i + "]"));
+                }
+            }
+        }
+        boolean normalizePath = config.hasNormalizePath() && config.getNormalizePath().getValue();
+        if (normalizePath) {
+            logger.warn("normalize_path: only dot segments are removed; percent-decoding of unreserved characters "
+                    + "and backslash conversion are not supported yet");
+        }
+        boolean stripMatching = config.getStripMatchingHostPort();
+        boolean stripAny = config.getStripAnyHostPort();
+        if (stripMatching && stripAny) {
+            throw ConfigException.at("strip_any_host_port",
+                    "true (expected: not both strip_matching_host_port and strip_any_host_port)");
+        }
+
+        Stats httpStats = context.stats().scope("http." + statPrefix);
+        FactoryContext filterContext = context.withStats(httpStats);
+        List<HttpFilterChainEntry> chain = httpFilters(config.getHttpFiltersList(), filterContext);
+        RouteTable routes = RouteTable.compile(config.getRouteConfig(), "route_config", filterContext);
+        AccessLogger accessLogger = config.getAccessLogCount() == 0 ? AccessLogger.NONE
+                : context.accessLogger(config.getAccessLogList(), "access_log");
+
+        String via = config.getVia().isEmpty() ? null : config.getVia();
+        String serverName = config.getServerName().isEmpty() ? "envoy" : config.getServerName();
+        String userAgent = config.hasAddUserAgent() && config.getAddUserAgent().getValue()
+                ? context.serviceCluster() : null;
+
+        return new HttpConnectionManagerSettings(new HttpConnectionManagerSettings.Options(
+                httpStats, codec, maxHeadersBytes, maxHeadersCount, streamIdle, requestTimeout, connectionIdle,
+                config.getProxy100Continue(), chain, routes, accessLogger,
+                config.hasUseRemoteAddress() && config.getUseRemoteAddress().getValue(),
+                // uint32: a value past 2^31 trusts more hops than any header holds.
+                config.getXffNumTrustedHops() < 0 ? Integer.MAX_VALUE : config.getXffNumTrustedHops(),
+                config.getSkipXffAppend(), via,
+                !config.hasGenerateRequestId() || config.getGenerateRequestId().getValue(),
+                config.getPreserveExternalRequestId(), config.getAlwaysSetRequestIdInResponse(),
+                serverName, serverTransformation, internal, normalizePath, config.getMergeSlashes(),
+                stripAny, stripMatching, config.getStripTrailingHostDot(),
+                fcc != ForwardClientCertDetails.ALWAYS_FORWARD_ONLY,
+                userAgent, context.serviceNode()));
+    }
+
+    /** Builds {@code http_filters} in order and checks Envoy's terminal-filter rule. */
+    private static List<HttpFilterChainEntry> httpFilters(List<HttpFilter> filters, FactoryContext context) {
+        List<HttpFilterChainEntry> chain = new ArrayList<>(filters.size());
+        List<String> paths = new ArrayList<>(filters.size());
+        List<String> types = new ArrayList<>(filters.size());
+        for (int i = 0; i < filters.size(); i++) {
+            HttpFilter f = filters.get(i);
+            String path = "http_filters[" + i + "]";
+            ConfigFields.check(f, path, Set.of("name", "typed_config", "is_optional"), Set.of());
+            if (f.getName().isEmpty()) {
+                throw ConfigException.at(path + ".name", "\"\" (expected: non-empty)");
+            }
+            Any typedConfig = f.hasTypedConfig() ? f.getTypedConfig() : Any.getDefaultInstance();
+            HttpFilterChainEntry entry;
+            try {
+                entry = context.httpFilter(f.getName(), typedConfig, path);
+            } catch (ConfigException e) {
+                if (f.getIsOptional() && e.getMessage() != null && e.getMessage().contains("no plugin provides")) {
+                    logger.warn("{}: optional HTTP filter {} skipped: {}", path, f.getName(), e.getMessage());
+                    continue;
+                }
+                throw e;
+            }
+            chain.add(entry);
+            paths.add(path);
+            types.add(typeName(typedConfig));
+        }
+        if (chain.isEmpty()) {
+            throw ConfigException.at("http_filters", "[] (expected: at least one filter, the last one terminal, "
+                    + "such as envoy.filters.http.router)");
+        }
+        for (int i = 0; i < chain.size(); i++) {
+            HttpFilterChainEntry e = chain.get(i);
+            boolean last = i == chain.size() - 1;
+            if (e.terminal() && !last) {
+                throw ConfigException.at(paths.get(i), "Error: terminal filter named " + e.name() + " of type "
+                        + types.get(i) + " must be the last filter in a http filter chain.");
+            }
+            if (!e.terminal() && last) {
+                throw ConfigException.at(paths.get(i), "Error: non-terminal filter named " + e.name() + " of type "
+                        + types.get(i) + " is the last filter in a http filter chain.");
+            }
+        }
+        return chain;
+    }
+
+    /** The message name of an {@code Any}'s {@code @type} (after the last {@code /}). */
+    private static String typeName(Any any) {
+        String url = any.getTypeUrl();
+        return url.substring(url.lastIndexOf('/') + 1);
+    }
+}
