@@ -1,0 +1,494 @@
+package dev.legate.host.upstream;
+
+import dev.legate.api.http.HeaderMap;
+import dev.legate.api.upstream.ResetReason;
+import dev.legate.api.upstream.UpstreamHttpStream;
+import dev.legate.api.upstream.UpstreamResponseHandler;
+import dev.legate.host.http.NettyHeaderMap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One upstream HTTP/1.1 connection of an {@link HttpConnectionPoolImpl} (Envoy's {@code Http1::ActiveClient}
+ * with its {@code CodecClient}): Netty's {@link HttpClientCodec} plus this handler, one {@link Stream} at a
+ * time. Confined to the pool's loop.
+ *
+ * <p>Reuse (Envoy's {@code Http1::ClientConnectionImpl}): only after both the request and the response were
+ * complete, the response was HTTP/1.1 without {@code connection: close}, the request did not ask for close,
+ * the stream was not reset, and {@code max_requests_per_connection} (if set) is not reached.
+ */
+final class Http1Connection extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(Http1Connection.class);
+
+    /** Netty decoder limits: 60 KiB of response headers as Envoy's default, 64 KiB body chunks. */
+    private static final int MAX_INITIAL_LINE = 8192;
+    private static final int MAX_HEADER_SIZE = 60 * 1024;
+    private static final int MAX_CHUNK = 64 * 1024;
+
+    /** Methods whose requests get no {@code content-length: 0} when they have no body (RFC 9110 §8.6). */
+    private static final java.util.Set<HttpMethod> BODILESS = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD,
+            HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.CONNECT);
+
+    enum State { CONNECTING, IDLE, BUSY, CLOSED }
+
+    private final HttpConnectionPoolImpl pool;
+    private final ClusterStats stats;
+    private final HostImpl host;
+    private Channel channel;
+    private State state = State.CONNECTING;
+    private Stream stream;
+    private long requests;
+    private boolean closedLocally;
+    private boolean destroyed;
+    private ScheduledFuture<?> idleTimer;
+
+    Http1Connection(HttpConnectionPoolImpl pool) {
+        this.pool = pool;
+        this.stats = pool.stats;
+        this.host = pool.host;
+    }
+
+    void connect() {
+        stats.cxTotal.inc();
+        stats.cxActive.inc();
+        stats.cxHttp1Total.inc();
+        host.cxTotal.increment();
+        host.cxActive.incrementAndGet();
+        ChannelFuture f = UpstreamConnections.bootstrap(pool.cluster, pool.loop, new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new UpstreamConnections.ByteCounter(stats),
+                        new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK),
+                        Http1Connection.this);
+            }
+        }).connect(host.address());
+        channel = f.channel();
+        pool.cluster.channels.add(channel);
+        f.addListener((ChannelFutureListener) this::onConnectComplete);
+    }
+
+    private void onConnectComplete(ChannelFuture f) {
+        if (f.isSuccess()) {
+            if (state == State.CONNECTING) {
+                state = State.IDLE;
+                pool.onConnected(this);
+            }
+            return;
+        }
+        if (state != State.CONNECTING) {
+            return;
+        }
+        state = State.CLOSED;
+        Throwable cause = f.cause();
+        boolean timeout = cause instanceof ConnectTimeoutException;
+        stats.cxConnectFail.inc();
+        host.cxConnectFail.increment();
+        if (timeout) {
+            stats.cxConnectTimeout.inc();
+        }
+        log.debug("upstream connect to {} failed: {}", host, cause == null ? "cancelled" : cause.toString());
+        destroy(timeout);
+        channel.close();
+        pool.onConnectFailed(this, UpstreamConnections.reason(cause), UpstreamConnections.detail(cause));
+    }
+
+    /** Counts the connection's end once (cx_active, destroy counters, the max_connections slot). */
+    private void destroy(boolean local) {
+        if (destroyed) {
+            return;
+        }
+        destroyed = true;
+        cancelIdleTimer();
+        stats.cxActive.dec();
+        host.cxActive.decrementAndGet();
+        stats.cxDestroy.inc();
+        if (local) {
+            stats.cxDestroyLocal.inc();
+        } else {
+            stats.cxDestroyRemote.inc();
+        }
+        pool.cluster.resources.connections.release();
+    }
+
+    /** Closes from this side; the pool has already accounted for the connection. */
+    void close() {
+        state = State.CLOSED;
+        closedLocally = true;
+        cancelIdleTimer();
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    boolean isActive() {
+        return channel != null && channel.isActive();
+    }
+
+    void becomeIdle() {
+        state = State.IDLE;
+        long idle = pool.cluster.settings.idleTimeoutMillis;
+        if (idle > 0) {
+            idleTimer = pool.loop.schedule(this::onIdleTimeout, idle, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void onIdleTimeout() {
+        idleTimer = null;
+        if (state == State.IDLE) {
+            stats.cxIdleTimeout.inc();
+            close();
+            pool.onIdleClosed(this);
+        }
+    }
+
+    private void cancelIdleTimer() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
+    }
+
+    Stream startStream(UpstreamResponseHandler handler) {
+        cancelIdleTimer();
+        state = State.BUSY;
+        requests++;
+        channel.config().setAutoRead(true);
+        host.rqTotal.increment();
+        host.rqActive.incrementAndGet();
+        stream = new Stream(handler);
+        return stream;
+    }
+
+    /** The stream's response reached its end (the decoder's LastHttpContent): recycle or close. */
+    private void streamComplete(Stream s) {
+        stream = null;
+        long max = pool.cluster.settings.maxRequestsPerConnection;
+        boolean maxed = max > 0 && requests >= max;
+        if (maxed) {
+            stats.cxMaxRequests.inc();
+        }
+        boolean reusable = s.keepAlive && s.requestComplete && !maxed && !pool.draining() && channel.isActive();
+        if (reusable) {
+            pool.onStreamDone(this, true);
+        } else {
+            state = State.CLOSED;
+            pool.onStreamDone(this, false);
+        }
+    }
+
+    // ChannelInboundHandler
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Stream s = stream;
+        if (s == null) {
+            // Bytes from the server with no request outstanding (or after a reset): drop, and close a live one.
+            ReferenceCountUtil.release(msg);
+            if (state == State.IDLE) {
+                log.debug("unexpected data from {} on an idle connection; closing it", host);
+                close();
+                pool.onIdleClosed(this);
+            }
+            return;
+        }
+        s.onResponseObject(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        State was = state;
+        state = State.CLOSED;
+        destroy(closedLocally);
+        if (was == State.IDLE) {
+            pool.onIdleClosed(this);
+        } else if (was == State.BUSY) {
+            Stream s = stream;
+            stream = null;
+            pool.onBusyClosed(this);
+            if (s != null) {
+                s.onConnectionClosed();
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Stream s = stream;
+        if (s != null) {
+            s.onWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("upstream connection to {}: {}", host, cause.toString());
+        ctx.close();
+    }
+
+    /**
+     * The request side and response dispatch of one stream (Envoy's {@code RequestEncoder} +
+     * {@code ResponseDecoder} wiring). Methods on a stream that ended or was reset are no-ops that release
+     * any buffer given.
+     */
+    final class Stream implements UpstreamHttpStream {
+        private final UpstreamResponseHandler handler;
+        boolean requestComplete;
+        boolean keepAlive = true;
+        private boolean headRequest;
+        private boolean informational;
+        private boolean responseEnded;
+        private boolean reset;
+        private boolean aboveHigh;
+        private int readDisables;
+        private int status;
+
+        Stream(UpstreamResponseHandler handler) {
+            this.handler = handler;
+        }
+
+        private boolean active() {
+            return stream == this && !reset;
+        }
+
+        // UpstreamHttpStream
+
+        @Override
+        public void encodeHeaders(HeaderMap headers, boolean endStream) {
+            if (!active() || requestComplete) {
+                return;
+            }
+            HttpRequest req = NettyHeaderMap.toNettyRequest(headers);
+            headRequest = HttpMethod.HEAD.equals(req.method());
+            if (!HttpUtil.isKeepAlive(req)) {
+                keepAlive = false;
+            }
+            HttpHeaders h = req.headers();
+            if (!endStream && !HttpUtil.isContentLengthSet(req) && !HttpUtil.isTransferEncodingChunked(req)) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+            if (endStream && !HttpUtil.isContentLengthSet(req) && !HttpUtil.isTransferEncodingChunked(req)
+                    && !BODILESS.contains(req.method())) {
+                // Envoy's HTTP/1 codec: a headers-only request of a method that may carry a body says so.
+                h.set(HttpHeaderNames.CONTENT_LENGTH, HttpHeaderValues.ZERO);
+            }
+            if (endStream) {
+                requestComplete = true;
+                channel.write(req);
+                channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else {
+                channel.writeAndFlush(req);
+            }
+        }
+
+        @Override
+        public void encodeData(ByteBuf data, boolean endStream) {
+            if (!active() || requestComplete) {
+                data.release();
+                return;
+            }
+            if (endStream) {
+                requestComplete = true;
+                channel.writeAndFlush(new DefaultLastHttpContent(data));
+            } else if (!data.isReadable()) {
+                data.release();
+            } else {
+                channel.writeAndFlush(new DefaultHttpContent(data));
+            }
+        }
+
+        @Override
+        public void encodeTrailers(HeaderMap trailers) {
+            if (!active() || requestComplete) {
+                return;
+            }
+            requestComplete = true;
+            channel.writeAndFlush(new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER,
+                    NettyHeaderMap.toNettyHeaders(trailers)));
+        }
+
+        @Override
+        public void reset() {
+            if (!active() || responseEnded) {
+                return;
+            }
+            reset = true;
+            responseEnded = true;
+            stream = null;
+            host.requestDone(true);
+            state = State.CLOSED;
+            pool.onStreamDone(Http1Connection.this, false);
+        }
+
+        @Override
+        public void readDisable(boolean disable) {
+            if (!active()) {
+                return;
+            }
+            if (disable) {
+                if (readDisables++ == 0) {
+                    channel.config().setAutoRead(false);
+                }
+            } else if (readDisables > 0 && --readDisables == 0) {
+                channel.config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public boolean isWritable() {
+            return channel.isWritable();
+        }
+
+        // Response side, from the connection's handler.
+
+        void onResponseObject(Object msg) {
+            if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                protocolError(o.decoderResult().cause());
+                return;
+            }
+            if (msg instanceof HttpResponse r) {
+                onResponseHeaders(r);
+            }
+            if (msg instanceof HttpContent c) {
+                onResponseContent(c);
+            } else if (!(msg instanceof HttpResponse)) {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void onResponseHeaders(HttpResponse r) {
+            int code = r.status().code();
+            if (code >= 100 && code < 200) {
+                // 1xx informational responses are not delivered (SPI); the codec follows with an empty last content.
+                informational = true;
+                return;
+            }
+            status = code;
+            if (r.protocolVersion() != HttpVersion.HTTP_1_1 || !HttpUtil.isKeepAlive(r)) {
+                keepAlive = false;
+            }
+            boolean end = headRequest || code == 204 || code == 304
+                    || (HttpUtil.getContentLength(r, -1L) == 0 && !HttpUtil.isTransferEncodingChunked(r));
+            if (end) {
+                endResponse();
+            }
+            handler.onHeaders(NettyHeaderMap.ofResponse(r), end);
+        }
+
+        private void onResponseContent(HttpContent c) {
+            boolean last = c instanceof LastHttpContent;
+            if (informational || responseEnded || reset) {
+                c.release();
+                if (last) {
+                    if (informational) {
+                        informational = false;
+                    } else if (!reset) {
+                        streamComplete(this);
+                    }
+                }
+                return;
+            }
+            ByteBuf content = c.content();
+            if (!last) {
+                if (content.isReadable()) {
+                    handler.onData(content, false);
+                } else {
+                    content.release();
+                }
+                return;
+            }
+            HttpHeaders trailers = ((LastHttpContent) c).trailingHeaders();
+            endResponse();
+            if (trailers.isEmpty()) {
+                handler.onData(content, true);
+            } else {
+                if (content.isReadable()) {
+                    handler.onData(content, false);
+                } else {
+                    content.release();
+                }
+                handler.onTrailers(NettyHeaderMap.ofTrailers(trailers));
+            }
+            if (!reset) {
+                streamComplete(this);
+            }
+        }
+
+        /** The handler gets (or just got) the end of the response: count it. */
+        private void endResponse() {
+            responseEnded = true;
+            host.requestDone(status >= 500);
+        }
+
+        private void protocolError(Throwable cause) {
+            stats.cxProtocolError.inc();
+            log.debug("upstream protocol error from {}: {}", host, String.valueOf(cause));
+            if (responseEnded) {
+                stream = null;
+                state = State.CLOSED;
+                pool.onStreamDone(Http1Connection.this, false);
+                return;
+            }
+            responseEnded = true;
+            reset = true;
+            stream = null;
+            host.requestDone(true);
+            state = State.CLOSED;
+            pool.onStreamDone(Http1Connection.this, false);
+            handler.onReset(ResetReason.PROTOCOL_ERROR, "");
+        }
+
+        void onConnectionClosed() {
+            if (responseEnded || reset) {
+                return;
+            }
+            responseEnded = true;
+            reset = true;
+            stats.cxDestroyWithActiveRq.inc();
+            host.requestDone(true);
+            handler.onReset(ResetReason.CONNECTION_TERMINATION, "");
+        }
+
+        void onWritabilityChanged(boolean writable) {
+            if (!active() || responseEnded) {
+                return;
+            }
+            if (!writable && !aboveHigh) {
+                aboveHigh = true;
+                handler.onAboveWriteBufferHighWatermark();
+            } else if (writable && aboveHigh) {
+                aboveHigh = false;
+                handler.onBelowWriteBufferLowWatermark();
+            }
+        }
+    }
+}
