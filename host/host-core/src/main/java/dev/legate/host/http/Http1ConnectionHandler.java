@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -169,6 +170,24 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         pending.add(o);
         drain();
+    }
+
+    /**
+     * The peer half-closed (FIN). Listeners allow half-closure for L4 filters, but HTTP/1.1 has no use for a
+     * half-open connection (Envoy does not enable half-close on HTTP connections): the response to a complete
+     * request is still sent, then the connection closes; otherwise it closes now.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            if (stream != null && stream.remoteComplete) {
+                closeAfterResponse = true;
+            } else if (!closed) {
+                conn.close(CloseType.NO_FLUSH);
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

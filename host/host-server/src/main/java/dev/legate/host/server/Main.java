@@ -8,6 +8,7 @@ import dev.legate.host.ServerOptions;
 import dev.legate.host.listener.ListenerBindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -103,12 +104,17 @@ public final class Main implements Callable<Integer> {
                 return 0;
             }
             Server server = Server.start(options);
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "legate-shutdown"));
+            // SIGTERM/SIGINT exit at once, as Envoy does; --drain-time-s bounds graceful drains (Server#close()).
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> server.close(Duration.ZERO), "legate-shutdown"));
             server.awaitTermination();
             return 0;
         } catch (ConfigException | ListenerBindException e) {
             // Envoy: "error initializing configuration '<path>': <reason>", exit non-zero, no partial start.
-            System.err.println("error initializing configuration '" + what + "': " + e.getMessage());
+            String reason = e.getMessage();
+            if (reason.startsWith(what + ": ")) {
+                reason = reason.substring(what.length() + 2);  // the loader names the file first; say it once
+            }
+            System.err.println("error initializing configuration '" + what + "': " + reason);
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -215,6 +215,26 @@ class HttpProxyIT {
     }
 
     @Test
+    void aClientCloseReleasesItsConnection() throws Exception {
+        String routes = "{ virtual_hosts: [ { name: all, domains: [\"*\"], routes: [ { match: { prefix: \"/\" }, route: { cluster: ab } } ] } ] }";
+        try (Proxy p = new Proxy(Proxy.httpConfig(routes, "[ " + Proxy.staticCluster("ab", "", a.port()) + " ]"))) {
+            String active = "listener.127.0.0.1_" + p.port("listener_0") + ".downstream_cx_active";
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", p.port("listener_0"))) {
+                s.getOutputStream().write("GET /x HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                byte[] buf = new byte[4096];
+                int n = s.getInputStream().read(buf);
+                assertThat(new String(buf, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200");
+                assertThat(p.server.stats().gauge(active)).isEqualTo(1);
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (p.server.stats().gauge(active) != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(p.server.stats().gauge(active)).as("connection closed after the client's FIN").isZero();
+        }
+    }
+
+    @Test
     void headRequestHasNoBody() throws Exception {
         String out = proxy.raw("listener_0", "HEAD /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5000);
         assertThat(out).startsWith("HTTP/1.1 200");
