@@ -28,7 +28,9 @@ final class HttpConnectionManagerInstaller implements ConnectionPipelineInstalle
         this.decoderConfig = new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxHeaders)
                 .setMaxHeaderSize(maxHeaders + slack)
-                .setMaxChunkSize(16 * 1024);
+                .setMaxChunkSize(16 * 1024)
+                .setHeadersFactory(LowerCaseHeadersFactory.HEADERS)
+                .setTrailersFactory(LowerCaseHeadersFactory.TRAILERS);
     }
 
     HttpConnectionManagerConfig config() {

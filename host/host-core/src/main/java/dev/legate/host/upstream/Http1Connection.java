@@ -17,6 +17,8 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import dev.legate.host.http.LowerCaseHeadersFactory;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -51,6 +53,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
     private static final int MAX_INITIAL_LINE = 8192;
     private static final int MAX_HEADER_SIZE = 60 * 1024;
     private static final int MAX_CHUNK = 64 * 1024;
+    /** Header names lower-cased where they are parsed, as Envoy stores them (see LowerCaseHeadersFactory). */
+    private static final HttpDecoderConfig DECODER_CONFIG = new HttpDecoderConfig()
+            .setMaxInitialLineLength(MAX_INITIAL_LINE).setMaxHeaderSize(MAX_HEADER_SIZE).setMaxChunkSize(MAX_CHUNK)
+            .setHeadersFactory(LowerCaseHeadersFactory.HEADERS).setTrailersFactory(LowerCaseHeadersFactory.TRAILERS);
 
     /** Methods whose requests get no {@code content-length: 0} when they have no body (RFC 9110 §8.6). */
     private static final java.util.Set<HttpMethod> BODILESS = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD,
@@ -85,7 +91,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(new UpstreamConnections.ByteCounter(stats),
-                        new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK),
+                        new HttpClientCodec(DECODER_CONFIG.clone(), false, false),
                         Http1Connection.this);
             }
         }).connect(host.address());

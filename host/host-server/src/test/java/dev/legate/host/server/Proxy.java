@@ -54,7 +54,10 @@ final class Proxy implements AutoCloseable {
 
     HttpResponse<String> admin(String method, String path) throws IOException, InterruptedException {
         InetSocketAddress a = server.adminAddress();
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.getPort() + path))
+        int q = path.indexOf('?');
+        String target = q < 0 ? path : path.substring(0, q + 1) + java.net.URLEncoder.encode(path.substring(q + 1),
+                java.nio.charset.StandardCharsets.UTF_8).replace("%3D", "=").replace("%26", "&");
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.getPort() + target))
                 .timeout(Duration.ofSeconds(10));
         b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.noBody()) : b.GET();
         return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /sha256}: 200, body = hex SHA-256 of the request body (for large uploads)</li>
  *   <li>{@code /bytes/<n>}: 200, {@code n} bytes of a repeating pattern, chunked</li>
  *   <li>{@code /slow/<ms>}: waits, then 200</li>
- *   <li>{@code /flaky/<key>/<failures>}: 503 for the first {@code failures} calls with that key, then 200</li>
+ *   <li>{@code /flaky/<key>/<failures>}: 503 for the first {@code failures} calls with that key (counted across
+ *       all origins of the test JVM), then 200</li>
  *   <li>{@code /status/<code>}: that status, body {@code status <code>}</li>
  *   <li>anything else: 200 with body {@code <name> <method> <path>}</li>
  * </ul>
@@ -35,7 +36,8 @@ final class TestOrigin implements AutoCloseable {
     final String name;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(16);
-    private final Map<String, AtomicInteger> flaky = new ConcurrentHashMap<>();
+    /** Shared by all origins: a retry that moves to another endpoint still sees the same count. */
+    private static final Map<String, AtomicInteger> FLAKY = new ConcurrentHashMap<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
     final List<Map<String, List<String>>> requestHeaders = new CopyOnWriteArrayList<>();
 
@@ -94,7 +96,7 @@ final class TestOrigin implements AutoCloseable {
                 ex.getRequestBody().readAllBytes();
                 String[] p = path.split("/");
                 int failures = Integer.parseInt(p[3]);
-                int call = flaky.computeIfAbsent(p[2], k -> new AtomicInteger()).incrementAndGet();
+                int call = FLAKY.computeIfAbsent(p[2], k -> new AtomicInteger()).incrementAndGet();
                 if (call <= failures) {
                     send(ex, 503, ("failure " + call).getBytes(StandardCharsets.UTF_8));
                 } else {
