@@ -28,6 +28,7 @@ trap cleanup EXIT INT TERM
 
 mkdir -p "$WORK/www"
 head -c 1024 /dev/zero | tr '\0' 'x' > "$WORK/www/1k.txt"
+chmod -R a+rX "$WORK"  # nginx workers run as an unprivileged user
 cat > "$WORK/nginx.conf" <<NGX
 worker_processes 1;
 pid $WORK/nginx.pid;
