@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
 import dev.legate.api.AccessLogger;
+import dev.legate.api.ConfigException;
 import dev.legate.api.FactoryContext;
 import dev.legate.api.http.HttpConnectionService;
 import dev.legate.api.http.HttpFilterChainEntry;
@@ -13,22 +14,43 @@ import dev.legate.host.stats.StatsStore;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * A {@link FactoryContext} for calling a factory's {@code create} in a test: real stats (the host's
  * {@link StatsStore}, read back with {@link #statsStore()}), a settable cluster manager (empty by default)
  * and access logger ({@link AccessLogger#NONE} by default; the {@code access_log} list it was asked for is
- * kept in {@link #accessLogRequests()}). Building nested HTTP filters ({@link #httpFilter},
- * {@link #perFilterConfig}) and the HTTP service need the real host: they throw
- * {@link UnsupportedOperationException} here. {@link #close()} runs the resources registered with
+ * kept in {@link #accessLogRequests()}). {@link #close()} runs the resources registered with
  * {@link #onClose}.
+ *
+ * <p>For a factory that builds an HTTP filter chain (an HTTP connection manager), the test registers the
+ * chain entries the context hands out by name ({@link #httpFilter(HttpFilterChainEntry)}) and the
+ * {@link HttpConnectionService} it stands in for ({@link #httpService}). An unregistered name fails as in
+ * the host, with {@code "no plugin provides HTTP filter <name>"} at the field's path; per-filter configs of
+ * registered filters are returned as the {@link Any} given, unbound. The calls are kept in
+ * {@link #httpFilterRequests()} and {@link #perFilterConfigRequests()}. Without an HTTP service,
+ * {@link #http()} throws {@link UnsupportedOperationException}.
+ *
+ * <pre>{@code
+ * TestFactoryContext ctx = new TestFactoryContext()
+ *         .httpFilter(new HttpFilterChainEntry("envoy.filters.http.router", callbacks -> new HttpFilter() { }, true));
+ * }</pre>
  */
 public final class TestFactoryContext implements FactoryContext, AutoCloseable {
 
     /** An {@code accessLogger(list, path)} call. */
     public record AccessLogRequest(List<AccessLog> accessLogs, String path) {
+    }
+
+    /** An {@code httpFilter(name, typedConfig, path)} call, with the prefix of the stats it was made under. */
+    public record HttpFilterRequest(String name, Any typedConfig, String path, String statsPrefix) {
+    }
+
+    /** A {@code perFilterConfig(filterName, config, path)} call. */
+    public record PerFilterConfigRequest(String filterName, Any config, String path) {
     }
 
     private static final ClusterManager EMPTY = new ClusterManager() {
@@ -68,7 +90,13 @@ public final class TestFactoryContext implements FactoryContext, AutoCloseable {
         AccessLogger accessLogger = AccessLogger.NONE;
         boolean validateOnly;
         Path configDirectory = Path.of(".").toAbsolutePath().normalize();
+        String serviceNode = "test-node";
+        String serviceCluster = "test-cluster";
+        HttpConnectionService httpService;
+        final Map<String, HttpFilterChainEntry> httpFilters = new LinkedHashMap<>();
         final List<AccessLogRequest> accessLogRequests = new ArrayList<>();
+        final List<HttpFilterRequest> httpFilterRequests = new ArrayList<>();
+        final List<PerFilterConfigRequest> perFilterConfigRequests = new ArrayList<>();
         final List<AutoCloseable> closeables = new ArrayList<>();
     }
 
@@ -100,9 +128,47 @@ public final class TestFactoryContext implements FactoryContext, AutoCloseable {
         return this;
     }
 
+    /** What {@link #serviceNode()} returns ({@code test-node} by default). */
+    public TestFactoryContext serviceNode(String node) {
+        shared.serviceNode = requireNonNull(node, "node");
+        return this;
+    }
+
+    /** What {@link #serviceCluster()} returns ({@code test-cluster} by default). */
+    public TestFactoryContext serviceCluster(String cluster) {
+        shared.serviceCluster = requireNonNull(cluster, "cluster");
+        return this;
+    }
+
+    /** The service {@link #http()} returns. */
+    public TestFactoryContext httpService(HttpConnectionService service) {
+        shared.httpService = requireNonNull(service, "service");
+        return this;
+    }
+
+    /**
+     * Registers the entry {@link #httpFilter(String, Any, String)} returns for {@code entry.name()}, whatever
+     * the typed config; a second entry of the same name replaces the first.
+     */
+    public TestFactoryContext httpFilter(HttpFilterChainEntry entry) {
+        requireNonNull(entry, "entry");
+        shared.httpFilters.put(entry.name(), entry);
+        return this;
+    }
+
     /** The {@code accessLogger(list, path)} calls made so far. */
     public List<AccessLogRequest> accessLogRequests() {
         return List.copyOf(shared.accessLogRequests);
+    }
+
+    /** The {@code httpFilter(name, typedConfig, path)} calls made so far, failed ones included. */
+    public List<HttpFilterRequest> httpFilterRequests() {
+        return List.copyOf(shared.httpFilterRequests);
+    }
+
+    /** The {@code perFilterConfig(filterName, config, path)} calls made so far, failed ones included. */
+    public List<PerFilterConfigRequest> perFilterConfigRequests() {
+        return List.copyOf(shared.perFilterConfigRequests);
     }
 
     /**
@@ -145,19 +211,44 @@ public final class TestFactoryContext implements FactoryContext, AutoCloseable {
         return shared.clusterManager;
     }
 
+    /** The service set with {@link #httpService}. */
     @Override
     public HttpConnectionService http() {
-        throw new UnsupportedOperationException("the HTTP service needs the real host (see host-core)");
+        if (shared.httpService == null) {
+            throw new UnsupportedOperationException("no HTTP service: set one with httpService(...)"
+                    + " (the real one needs the host, see host-core)");
+        }
+        return shared.httpService;
     }
 
+    /**
+     * The entry registered for {@code name} with {@link #httpFilter(HttpFilterChainEntry)}.
+     *
+     * @throws ConfigException at {@code path + ".name"} when none is
+     */
     @Override
     public HttpFilterChainEntry httpFilter(String name, Any typedConfig, String path) {
-        throw new UnsupportedOperationException("building nested HTTP filters needs the real host's plugin manager");
+        shared.httpFilterRequests.add(new HttpFilterRequest(name, typedConfig, path, stats.prefix()));
+        HttpFilterChainEntry entry = shared.httpFilters.get(name);
+        if (entry == null) {
+            throw ConfigException.at(path + ".name", "no plugin provides HTTP filter " + name);
+        }
+        return entry;
     }
 
+    /**
+     * {@code config} itself, unbound, when {@code filterName} was registered with
+     * {@link #httpFilter(HttpFilterChainEntry)}.
+     *
+     * @throws ConfigException at {@code path} when it was not
+     */
     @Override
     public Object perFilterConfig(String filterName, Any config, String path) {
-        throw new UnsupportedOperationException("binding per-filter config needs the real host's plugin manager");
+        shared.perFilterConfigRequests.add(new PerFilterConfigRequest(filterName, config, path));
+        if (!shared.httpFilters.containsKey(filterName)) {
+            throw ConfigException.at(path, "no plugin provides HTTP filter " + filterName);
+        }
+        return config;
     }
 
     @Override
@@ -168,12 +259,12 @@ public final class TestFactoryContext implements FactoryContext, AutoCloseable {
 
     @Override
     public String serviceNode() {
-        return "test-node";
+        return shared.serviceNode;
     }
 
     @Override
     public String serviceCluster() {
-        return "test-cluster";
+        return shared.serviceCluster;
     }
 
     @Override

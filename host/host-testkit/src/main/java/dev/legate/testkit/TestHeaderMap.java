@@ -52,6 +52,14 @@ public final class TestHeaderMap implements HeaderMap {
         return map;
     }
 
+    /**
+     * A {@code GET} request's pseudo-headers: {@code :method GET}, {@code :path path},
+     * {@code :authority authority}. Add more with {@link #add}.
+     */
+    public static TestHeaderMap request(String authority, String path) {
+        return of(HeaderMap.METHOD, "GET", HeaderMap.PATH, path, HeaderMap.AUTHORITY, authority);
+    }
+
     /** A copy of any header map, for keeping what a filter saw. */
     public static TestHeaderMap copyOf(HeaderMap headers) {
         TestHeaderMap map = new TestHeaderMap();

@@ -35,6 +35,11 @@ public final class TestStreamInfo implements StreamInfo {
     public TestStreamInfo() {
     }
 
+    /** An HTTP/1.1 stream info for a peer at {@code remoteIp:40000} (the default port). */
+    public static TestStreamInfo from(String remoteIp) {
+        return new TestStreamInfo().setDownstreamRemoteAddress(new InetSocketAddress(remoteIp, 40000));
+    }
+
     /** An L4 connection's stream info: protocol {@code null}. */
     public static TestStreamInfo forConnection() {
         return new TestStreamInfo().setProtocol(null);

@@ -285,26 +285,14 @@ final class ClusterImpl implements UpstreamCluster {
     @Override
     public HttpConnectionPool httpConnectionPool(Host host, Dispatcher dispatcher) {
         LoopPools lp = loopPools(dispatcher);
-        HostImpl h = hostImpl(host);
-        HttpConnectionPoolImpl pool = lp.http.get(h);
-        if (pool == null) {
-            pool = new HttpConnectionPoolImpl(this, h, lp.loop);
-            lp.http.put(h, pool);
-        }
-        return pool;
+        return lp.http.computeIfAbsent(hostImpl(host), h -> new HttpConnectionPoolImpl(this, h, lp.loop));
     }
 
     /** This loop's TCP pool for {@code host}; same rules as {@link #httpConnectionPool}. */
     @Override
     public TcpConnectionPool tcpConnectionPool(Host host, Dispatcher dispatcher) {
         LoopPools lp = loopPools(dispatcher);
-        HostImpl h = hostImpl(host);
-        TcpConnectionPoolImpl pool = lp.tcp.get(h);
-        if (pool == null) {
-            pool = new TcpConnectionPoolImpl(this, h, lp.loop);
-            lp.tcp.put(h, pool);
-        }
-        return pool;
+        return lp.tcp.computeIfAbsent(hostImpl(host), h -> new TcpConnectionPoolImpl(this, h, lp.loop));
     }
 
     private LoopPools loopPools(Dispatcher dispatcher) {

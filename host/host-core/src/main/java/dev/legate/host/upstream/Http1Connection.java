@@ -359,13 +359,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
             if (!active()) {
                 return;
             }
-            if (disable) {
-                if (readDisables++ == 0) {
-                    channel.config().setAutoRead(false);
-                }
-            } else if (readDisables > 0 && --readDisables == 0) {
-                channel.config().setAutoRead(true);
-            }
+            readDisables = UpstreamConnections.readDisable(channel, readDisables, disable);
         }
 
         @Override

@@ -226,13 +226,7 @@ final class TcpConnectionPoolImpl implements TcpConnectionPool {
 
         @Override
         public void readDisable(boolean disable) {
-            if (disable) {
-                if (readDisables++ == 0) {
-                    channel.config().setAutoRead(false);
-                }
-            } else if (readDisables > 0 && --readDisables == 0) {
-                channel.config().setAutoRead(true);
-            }
+            readDisables = UpstreamConnections.readDisable(channel, readDisables, disable);
         }
 
         @Override

@@ -5,6 +5,7 @@ import dev.legate.host.event.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,7 +18,10 @@ import java.net.ConnectException;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 
-/** What the HTTP and TCP pools share: the client {@link Bootstrap}, byte counting, connect-failure mapping. */
+/**
+ * What the HTTP and TCP pools share: the client {@link Bootstrap}, byte counting, connect-failure mapping,
+ * nested read-disable.
+ */
 final class UpstreamConnections {
 
     private UpstreamConnections() {
@@ -68,6 +72,27 @@ final class UpstreamConnections {
         }
         int i = m.lastIndexOf(": ");
         return "delayed connect error: " + (i >= 0 ? m.substring(i + 2) : m);
+    }
+
+    /**
+     * Envoy's nested {@code readDisable}: each {@code disable} call adds one, each enable removes one (never
+     * below zero), and auto-read goes off at the first disable and back on when the count returns to zero.
+     * Returns the new count, for the caller's field.
+     */
+    static int readDisable(Channel channel, int disables, boolean disable) {
+        if (disable) {
+            if (disables == 0) {
+                channel.config().setAutoRead(false);
+            }
+            return disables + 1;
+        }
+        if (disables == 0) {
+            return 0;
+        }
+        if (disables == 1) {
+            channel.config().setAutoRead(true);
+        }
+        return disables - 1;
     }
 
     /** Counts bytes in and out of one upstream channel into {@code upstream_cx_rx|tx_bytes_total}; first in the pipeline. */

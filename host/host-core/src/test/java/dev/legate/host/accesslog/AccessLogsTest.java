@@ -11,6 +11,8 @@ import com.google.protobuf.Value;
 import dev.legate.api.AccessLogger;
 import dev.legate.api.ConfigException;
 import dev.legate.api.ResponseFlag;
+import dev.legate.api.http.HeaderMap;
+import dev.legate.host.http.NettyHeaderMap;
 import dev.legate.host.stream.StreamInfoImpl;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
@@ -47,8 +49,17 @@ class AccessLogsTest {
         return info;
     }
 
-    private static TestHeaderMap request() {
-        return TestHeaderMap.of(":method", "GET", ":path", "/foo?x=1", ":authority", "example.com",
+    /** The host's own header map, filled with {@code name, value, ...} in order. */
+    private static HeaderMap headers(String... namesAndValues) {
+        HeaderMap h = new NettyHeaderMap();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            h.add(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return h;
+    }
+
+    private static HeaderMap request() {
+        return headers(":method", "GET", ":path", "/foo?x=1", ":authority", "example.com",
                 "user-agent", "curl/8.5.0", "x-request-id", "abc-123");
     }
 
@@ -78,7 +89,7 @@ class AccessLogsTest {
     void fileLoggerWritesEnvoyDefaultFormat() throws Exception {
         AccessLogger logger = AccessLogs.create(List.of(fileLog("access.log", null)), "access_log", dir);
         StreamInfoImpl info = httpInfo();
-        logger.log(request(), TestHeaderMap.of(":status", "200", "x-envoy-upstream-service-time", "7"), null, info);
+        logger.log(request(), headers(":status", "200", "x-envoy-upstream-service-time", "7"), null, info);
 
         String out = awaitFile(dir.resolve("access.log"), 1);
         assertThat(out).matches("\\[\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\] "

@@ -6,9 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.TextFormat;
 import dev.legate.api.ConfigException;
 import dev.legate.api.http.CodecType;
+import dev.legate.api.http.HttpConnectionManagerConfig;
 import dev.legate.api.http.HttpFilterChainEntry;
+import dev.legate.api.network.NetworkFilter;
 import dev.legate.api.network.NetworkFilterInstaller;
+import dev.legate.testkit.TestFactoryContext;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Config tier: Envoy's HttpConnectionManager (text format) → settings, and each error message. */
@@ -30,7 +34,7 @@ class HttpConnectionManagerConfigTest {
     }
 
     static HttpConnectionManagerSettings settings(String text) {
-        return HttpConnectionManagerFilterFactory.settings(parse(text), TestFactoryContext.create("backend"));
+        return HttpConnectionManagerFilterFactory.settings(parse(text), TestContexts.create("backend"));
     }
 
     static String error(String text) {
@@ -76,16 +80,22 @@ class HttpConnectionManagerConfigTest {
 
     @Test
     void createHandsTheSettingsToTheHostAndBuildsFiltersUnderTheHttpScope() {
-        TestFactoryContext ctx = TestFactoryContext.create("backend");
+        AtomicReference<HttpConnectionManagerConfig> given = new AtomicReference<>();
+        TestFactoryContext ctx = TestContexts.create("backend").httpService(config -> {
+            given.set(config);
+            return callbacks -> new NetworkFilter() { };
+        });
         HttpConnectionManager config = parse("stat_prefix: 'ingress' " + ROUTES + HEADER + ROUTER
                 + "access_log { name: 'envoy.access_loggers.stdout' }");
 
         NetworkFilterInstaller installer = new HttpConnectionManagerFilterFactory().create(config, ctx);
 
         assertThat(installer).isNotNull();
-        assertThat(ctx.recorder().connectionManager).isInstanceOf(HttpConnectionManagerSettings.class);
-        assertThat(ctx.recorder().filterStatsPrefixes).containsExactly("http.ingress.", "http.ingress.");
-        assertThat(ctx.recorder().accessLogPaths).containsExactly("access_log");
+        assertThat(given.get()).isInstanceOf(HttpConnectionManagerSettings.class);
+        assertThat(ctx.httpFilterRequests()).extracting(TestFactoryContext.HttpFilterRequest::statsPrefix)
+                .containsExactly("http.ingress.", "http.ingress.");
+        assertThat(ctx.accessLogRequests()).extracting(TestFactoryContext.AccessLogRequest::path)
+                .containsExactly("access_log");
     }
 
     @Test

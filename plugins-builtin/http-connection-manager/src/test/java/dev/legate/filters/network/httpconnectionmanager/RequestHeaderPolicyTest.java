@@ -3,6 +3,8 @@ package dev.legate.filters.network.httpconnectionmanager;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.legate.api.http.HeaderMap;
+import dev.legate.testkit.TestHeaderMap;
+import dev.legate.testkit.TestStreamInfo;
 import org.junit.jupiter.api.Test;
 
 /**

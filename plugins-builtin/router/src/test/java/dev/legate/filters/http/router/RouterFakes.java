@@ -2,26 +2,18 @@ package dev.legate.filters.http.router;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import com.google.protobuf.Any;
 import dev.legate.api.AccessLogger;
 import dev.legate.api.Cancellable;
 import dev.legate.api.Dispatcher;
 import dev.legate.api.FactoryContext;
-import dev.legate.api.ResponseFlag;
-import dev.legate.api.StateKey;
 import dev.legate.api.StreamInfo;
 import dev.legate.api.http.DirectResponseEntry;
 import dev.legate.api.http.HeaderMap;
-import dev.legate.api.http.HttpConnectionService;
 import dev.legate.api.http.HttpFilterCallbacks;
-import dev.legate.api.http.HttpFilterChainEntry;
 import dev.legate.api.http.RetryPolicy;
 import dev.legate.api.http.Route;
 import dev.legate.api.http.RouteEntry;
 import dev.legate.api.network.WatermarkCallbacks;
-import dev.legate.api.stats.Counter;
-import dev.legate.api.stats.Gauge;
-import dev.legate.api.stats.Histogram;
 import dev.legate.api.stats.Stats;
 import dev.legate.api.upstream.ClusterManager;
 import dev.legate.api.upstream.Host;
@@ -33,397 +25,37 @@ import dev.legate.api.upstream.TcpConnectionPool;
 import dev.legate.api.upstream.UpstreamCluster;
 import dev.legate.api.upstream.UpstreamHttpStream;
 import dev.legate.api.upstream.UpstreamResponseHandler;
-import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import dev.legate.testkit.HttpFilterHarness.LocalReply;
+import dev.legate.testkit.ManualDispatcher;
+import dev.legate.testkit.TestFactoryContext;
+import dev.legate.testkit.TestHeaderMap;
+import dev.legate.testkit.TestStreamInfo;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.util.AbstractMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Deque;
-import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
  * Small hand-written stand-ins for the host's side of the SPI, enough to drive {@link RouterFilter} without
- * sockets: a dispatcher whose clock the test advances, callbacks that record what reaches the downstream, a
- * cluster whose pools hand out streams the test answers.
+ * sockets, on top of the testkit's header map, stream info and manual dispatcher: callbacks that record what
+ * reaches the downstream, a cluster whose pools hand out streams the test answers.
  */
 final class RouterFakes {
 
     private RouterFakes() {
     }
 
-    /** A header map: lower-case names, several values per name, insertion order. */
-    static final class Headers implements HeaderMap {
-        private final List<Map.Entry<String, String>> entries = new ArrayList<>();
-
-        static Headers of(String... nameValues) {
-            Headers h = new Headers();
-            for (int i = 0; i < nameValues.length; i += 2) {
-                h.add(nameValues[i], nameValues[i + 1]);
-            }
-            return h;
-        }
-
-        @Override
-        public String get(CharSequence name) {
-            String n = name.toString().toLowerCase(Locale.ROOT);
-            for (Map.Entry<String, String> e : entries) {
-                if (e.getKey().equals(n)) {
-                    return e.getValue();
-                }
-            }
-            return null;
-        }
-
-        @Override
-        public List<String> getAll(CharSequence name) {
-            String n = name.toString().toLowerCase(Locale.ROOT);
-            List<String> out = new ArrayList<>();
-            for (Map.Entry<String, String> e : entries) {
-                if (e.getKey().equals(n)) {
-                    out.add(e.getValue());
-                }
-            }
-            return out;
-        }
-
-        @Override
-        public boolean contains(CharSequence name) {
-            return get(name) != null;
-        }
-
-        @Override
-        public HeaderMap add(CharSequence name, String value) {
-            entries.add(new AbstractMap.SimpleEntry<>(name.toString().toLowerCase(Locale.ROOT), value));
-            return this;
-        }
-
-        @Override
-        public HeaderMap set(CharSequence name, String value) {
-            remove(name);
-            return add(name, value);
-        }
-
-        @Override
-        public boolean remove(CharSequence name) {
-            String n = name.toString().toLowerCase(Locale.ROOT);
-            return entries.removeIf(e -> e.getKey().equals(n));
-        }
-
-        @Override
-        public int size() {
-            return entries.size();
-        }
-
-        @Override
-        public void forEach(BiConsumer<String, String> action) {
-            for (Map.Entry<String, String> e : entries) {
-                action.accept(e.getKey(), e.getValue());
-            }
-        }
-
-        @Override
-        public long byteSize() {
-            long n = 0;
-            for (Map.Entry<String, String> e : entries) {
-                n += e.getKey().length() + e.getValue().length();
-            }
-            return n;
-        }
-
-        @Override
-        public Iterator<Map.Entry<String, String>> iterator() {
-            return Collections.unmodifiableList(entries).iterator();
-        }
-
-        @Override
-        public String toString() {
-            return entries.toString();
-        }
-    }
-
-    /** A dispatcher whose clock moves only when the test calls {@link #advance}. */
-    static final class ManualDispatcher implements Dispatcher {
-        private record Task(long due, long seq, Runnable runnable, boolean[] cancelled) { }
-
-        private final List<Task> tasks = new ArrayList<>();
-        private long now = 1_000_000;
-        private long seq;
-
-        @Override
-        public void execute(Runnable task) {
-            schedule(task, 0, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public Timer schedule(Runnable task, long delay, TimeUnit unit) {
-            boolean[] cancelled = {false};
-            tasks.add(new Task(now + unit.toMillis(delay), seq++, task, cancelled));
-            return () -> cancelled[0] = true;
-        }
-
-        @Override
-        public boolean inEventLoop() {
-            return true;
-        }
-
-        @Override
-        public long currentTimeMillis() {
-            return now;
-        }
-
-        /** Moves the clock by {@code millis}, running every task that falls due, in order. */
-        void advance(long millis) {
-            long target = now + millis;
-            for (int guard = 0; guard < 10_000; guard++) {
-                Task next = null;
-                for (Task t : tasks) {
-                    if (!t.cancelled[0] && t.due <= target
-                            && (next == null || t.due < next.due || (t.due == next.due && t.seq < next.seq))) {
-                        next = t;
-                    }
-                }
-                if (next == null) {
-                    break;
-                }
-                tasks.remove(next);
-                now = Math.max(now, next.due);
-                next.runnable.run();
-            }
-            now = target;
-            tasks.removeIf(t -> t.cancelled[0]);
-        }
-
-        /** Tasks scheduled and not cancelled. */
-        int pendingTasks() {
-            int n = 0;
-            for (Task t : tasks) {
-                if (!t.cancelled[0]) {
-                    n++;
-                }
-            }
-            return n;
-        }
-    }
-
-    /** Stats in one shared map keyed by full name. */
-    static final class FakeStats implements Stats {
-        final String prefix;
-        final Map<String, AtomicLong> values;
-        final Map<String, List<Long>> histograms;
-
-        FakeStats(String prefix) {
-            this(prefix, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
-        }
-
-        private FakeStats(String prefix, Map<String, AtomicLong> values, Map<String, List<Long>> histograms) {
-            this.prefix = prefix;
-            this.values = values;
-            this.histograms = histograms;
-        }
-
-        @Override
-        public String prefix() {
-            return prefix;
-        }
-
-        @Override
-        public Stats scope(String name) {
-            return new FakeStats(prefix + (name.endsWith(".") ? name : name + "."), values, histograms);
-        }
-
-        @Override
-        public Counter counter(String name) {
-            AtomicLong v = values.computeIfAbsent(prefix + name, k -> new AtomicLong());
-            return new Counter() {
-                @Override
-                public void inc() {
-                    v.incrementAndGet();
-                }
-
-                @Override
-                public void add(long amount) {
-                    v.addAndGet(amount);
-                }
-
-                @Override
-                public long value() {
-                    return v.get();
-                }
-            };
-        }
-
-        @Override
-        public Gauge gauge(String name) {
-            AtomicLong v = values.computeIfAbsent(prefix + name, k -> new AtomicLong());
-            return new Gauge() {
-                @Override
-                public void inc() {
-                    v.incrementAndGet();
-                }
-
-                @Override
-                public void dec() {
-                    v.decrementAndGet();
-                }
-
-                @Override
-                public void add(long delta) {
-                    v.addAndGet(delta);
-                }
-
-                @Override
-                public void set(long value) {
-                    v.set(value);
-                }
-
-                @Override
-                public long value() {
-                    return v.get();
-                }
-            };
-        }
-
-        @Override
-        public Histogram histogram(String name) {
-            List<Long> list = histograms.computeIfAbsent(prefix + name, k -> Collections.synchronizedList(new ArrayList<>()));
-            return list::add;
-        }
-
-        /** The value of a counter or gauge by its name relative to this scope; 0 when never touched. */
-        long value(String name) {
-            AtomicLong v = values.get(prefix + name);
-            return v == null ? 0 : v.get();
-        }
-    }
-
-    static final class FakeStreamInfo implements StreamInfo {
-        final Set<ResponseFlag> flags = EnumSet.noneOf(ResponseFlag.class);
-        final Map<StateKey<?>, Object> state = new HashMap<>();
-        int responseCode;
-        String details;
-        String upstreamHost;
-        String upstreamCluster;
-
-        @Override
-        public long startTimeMillis() {
-            return 0;
-        }
-
-        @Override
-        public long startTimeNanos() {
-            return 0;
-        }
-
-        @Override
-        public String protocol() {
-            return "HTTP/1.1";
-        }
-
-        @Override
-        public InetSocketAddress downstreamRemoteAddress() {
-            return new InetSocketAddress("127.0.0.1", 50000);
-        }
-
-        @Override
-        public InetSocketAddress downstreamLocalAddress() {
-            return new InetSocketAddress("127.0.0.1", 10000);
-        }
-
-        @Override
-        public int responseCode() {
-            return responseCode;
-        }
-
-        @Override
-        public String responseCodeDetails() {
-            return details;
-        }
-
-        @Override
-        public void setResponseCodeDetails(String details) {
-            this.details = details;
-        }
-
-        @Override
-        public Set<ResponseFlag> responseFlags() {
-            return flags;
-        }
-
-        @Override
-        public void setResponseFlag(ResponseFlag flag) {
-            flags.add(flag);
-        }
-
-        @Override
-        public long bytesReceived() {
-            return 0;
-        }
-
-        @Override
-        public long bytesSent() {
-            return 0;
-        }
-
-        @Override
-        public String upstreamHost() {
-            return upstreamHost;
-        }
-
-        @Override
-        public void setUpstreamHost(String hostAddress) {
-            upstreamHost = hostAddress;
-        }
-
-        @Override
-        public String upstreamCluster() {
-            return upstreamCluster;
-        }
-
-        @Override
-        public void setUpstreamCluster(String clusterName) {
-            upstreamCluster = clusterName;
-        }
-
-        @Override
-        public String routeName() {
-            return null;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T> T state(StateKey<T> key) {
-            return (T) state.get(key);
-        }
-
-        @Override
-        public <T> void setState(StateKey<T> key, T value) {
-            state.put(key, value);
-        }
-    }
-
-    /** A local reply as the host would build it (status, body, the headers after the filter's changes). */
-    record LocalReply(int status, String body, Headers headers, String details) { }
-
     /** Records everything the router sends downstream. */
     static final class FakeCallbacks implements HttpFilterCallbacks {
         final ManualDispatcher dispatcher;
-        final FakeStreamInfo streamInfo = new FakeStreamInfo();
+        final TestStreamInfo streamInfo = new TestStreamInfo();
         final FakeClusterManager clusterManager;
         Route route;
         int bufferLimit = 1024 * 1024;
@@ -488,7 +120,7 @@ final class RouterFakes {
 
         @Override
         public HeaderMap newHeaderMap() {
-            return new Headers();
+            return new TestHeaderMap();
         }
 
         @Override
@@ -514,7 +146,7 @@ final class RouterFakes {
 
         @Override
         public void sendLocalReply(int status, String body, Consumer<HeaderMap> modifyHeaders, String details) {
-            Headers headers = Headers.of(HeaderMap.STATUS, Integer.toString(status));
+            TestHeaderMap headers = TestHeaderMap.of(HeaderMap.STATUS, Integer.toString(status));
             if (modifyHeaders != null) {
                 modifyHeaders.accept(headers);
             }
@@ -523,8 +155,8 @@ final class RouterFakes {
             }
             localReplies++;
             localReply = new LocalReply(status, body, headers, details);
-            streamInfo.responseCode = status;
-            streamInfo.details = details;
+            streamInfo.setResponseCode(status);
+            streamInfo.setResponseCodeDetails(details);
         }
 
         @Override
@@ -532,7 +164,7 @@ final class RouterFakes {
             encodedHeadersCount++;
             encodedHeaders = headers;
             encodedEnd = endStream;
-            streamInfo.responseCode = headers.status();
+            streamInfo.setResponseCode(headers.status());
         }
 
         @Override
@@ -807,7 +439,7 @@ final class RouterFakes {
         /** The upstream answers with {@code status} and, when non-null, a body that ends the response. */
         void respond(int status, String responseBody, ByteBuf bodyBuffer) {
             boolean hasBody = bodyBuffer != null;
-            handler.onHeaders(Headers.of(HeaderMap.STATUS, Integer.toString(status)), !hasBody);
+            handler.onHeaders(TestHeaderMap.of(HeaderMap.STATUS, Integer.toString(status)), !hasBody);
             if (hasBody) {
                 handler.onData(bodyBuffer, true);
             }
@@ -843,7 +475,7 @@ final class RouterFakes {
 
     static final class FakeCluster implements UpstreamCluster {
         final String name;
-        final FakeStats stats;
+        final Stats stats;
         final FakeResourceManager resources = new FakeResourceManager();
         final List<Host> hosts = new ArrayList<>();
         /** Every pool request, in order, across hosts. */
@@ -851,9 +483,9 @@ final class RouterFakes {
         final List<PendingStream> allRequests = new ArrayList<>();
         private int next;
 
-        FakeCluster(String name, FakeStats root) {
+        FakeCluster(String name, Stats root) {
             this.name = name;
-            this.stats = (FakeStats) root.scope("cluster." + name);
+            this.stats = root.scope("cluster." + name);
         }
 
         @Override
@@ -945,72 +577,8 @@ final class RouterFakes {
         }
     }
 
-    /** The HCM's context as the router sees it: stats rooted at {@code http.ingress.}. */
-    static final class FakeFactoryContext implements FactoryContext {
-        final FakeStats root;
-        final RecordingLogger upstreamLog = new RecordingLogger();
-
-        FakeFactoryContext(FakeStats root) {
-            this.root = root;
-        }
-
-        @Override
-        public Stats stats() {
-            return root.scope("http.ingress");
-        }
-
-        @Override
-        public ClusterManager clusterManager() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public HttpConnectionService http() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public HttpFilterChainEntry httpFilter(String name, Any typedConfig, String path) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Object perFilterConfig(String filterName, Any config, String path) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public AccessLogger accessLogger(List<AccessLog> accessLogs, String path) {
-            return upstreamLog;
-        }
-
-        @Override
-        public String serviceNode() {
-            return "node";
-        }
-
-        @Override
-        public String serviceCluster() {
-            return "cluster";
-        }
-
-        @Override
-        public Path configDirectory() {
-            return Path.of(".");
-        }
-
-        @Override
-        public boolean validateOnly() {
-            return false;
-        }
-
-        @Override
-        public FactoryContext withStats(Stats scope) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void onClose(AutoCloseable resource) {
-        }
+    /** The HCM's context as the router sees it: {@code context} with stats under {@code http.ingress.}. */
+    static FactoryContext hcmContext(TestFactoryContext context) {
+        return context.withStats(context.stats().scope("http.ingress"));
     }
 }

@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Duration;
 import dev.legate.api.ConfigException;
-import dev.legate.filters.http.router.RouterFakes.FakeFactoryContext;
-import dev.legate.filters.http.router.RouterFakes.FakeStats;
+import dev.legate.api.FactoryContext;
+import dev.legate.filters.http.router.RouterFakes.RecordingLogger;
+import dev.legate.testkit.TestFactoryContext;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class RouterFilterFactoryTest {
 
     private final RouterFilterFactory factory = new RouterFilterFactory();
-    private final FakeFactoryContext context = new FakeFactoryContext(new FakeStats(""));
+    private final FactoryContext context = RouterFakes.hcmContext(new TestFactoryContext().accessLogger(new RecordingLogger()));
 
     @Test
     void declaresEnvoyNameTypeAndTerminal() {

@@ -14,15 +14,16 @@ import dev.legate.filters.http.router.RouterFakes.FakeCallbacks;
 import dev.legate.filters.http.router.RouterFakes.FakeCluster;
 import dev.legate.filters.http.router.RouterFakes.FakeClusterManager;
 import dev.legate.filters.http.router.RouterFakes.FakeDirectResponse;
-import dev.legate.filters.http.router.RouterFakes.FakeFactoryContext;
 import dev.legate.filters.http.router.RouterFakes.FakeHost;
 import dev.legate.filters.http.router.RouterFakes.FakeRoute;
 import dev.legate.filters.http.router.RouterFakes.FakeRouteEntry;
-import dev.legate.filters.http.router.RouterFakes.FakeStats;
 import dev.legate.filters.http.router.RouterFakes.FakeUpstreamStream;
-import dev.legate.filters.http.router.RouterFakes.Headers;
-import dev.legate.filters.http.router.RouterFakes.ManualDispatcher;
 import dev.legate.filters.http.router.RouterFakes.PendingStream;
+import dev.legate.filters.http.router.RouterFakes.RecordingLogger;
+import dev.legate.host.stats.StatsStore;
+import dev.legate.testkit.ManualDispatcher;
+import dev.legate.testkit.TestFactoryContext;
+import dev.legate.testkit.TestHeaderMap;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.netty.buffer.ByteBuf;
@@ -42,15 +43,15 @@ class RouterFilterTest {
 
     private static final String RESET_PREFIX = "upstream connect error or disconnect/reset before headers. ";
 
-    private final ManualDispatcher dispatcher = new ManualDispatcher();
-    private final FakeStats root = new FakeStats("");
+    private final ManualDispatcher dispatcher = new ManualDispatcher(1_000_000);
+    private final StatsStore store = new StatsStore();
     private final FakeClusterManager clusterManager = new FakeClusterManager();
-    private final FakeCluster backend = new FakeCluster("backend", root);
+    private final FakeCluster backend = new FakeCluster("backend", store.root());
     private final FakeCallbacks callbacks = new FakeCallbacks(dispatcher, clusterManager);
     private final FakeRouteEntry entry = new FakeRouteEntry();
-    private final FakeFactoryContext context = new FakeFactoryContext(root);
+    private final RecordingLogger upstreamLog = new RecordingLogger();
+    private final TestFactoryContext context = new TestFactoryContext(store).accessLogger(upstreamLog);
     private final List<ByteBuf> buffers = new ArrayList<>();
-    private FakeStats http;
     private RouterFilter filter;
 
     @BeforeEach
@@ -59,7 +60,6 @@ class RouterFilterTest {
         backend.hosts.add(new FakeHost("10.0.0.2", 8080, ""));
         clusterManager.clusters.put("backend", backend);
         callbacks.route = new FakeRoute(entry, null);
-        http = (FakeStats) root.scope("http.ingress");
         filter = newFilter(Router.getDefaultInstance());
     }
 
@@ -72,7 +72,7 @@ class RouterFilterTest {
         }
         assertThat(backend.resources.requests).as("max_requests slots held").isZero();
         assertThat(backend.resources.retries).as("max_retries slots held").isZero();
-        assertThat(backend.stats.value("upstream_rq_active")).isZero();
+        assertThat(store.gauge("cluster.backend.upstream_rq_active")).isZero();
         assertThat(dispatcher.pendingTasks()).as("timers left armed").isZero();
         assertThat(callbacks.downstreamWatermarks).isEmpty();
         for (PendingStream p : backend.allRequests) {
@@ -81,16 +81,16 @@ class RouterFilterTest {
     }
 
     private RouterFilter newFilter(Router config) {
-        return (RouterFilter) new RouterFilterFactory().create(config, context).newFilter(callbacks);
+        return (RouterFilter) new RouterFilterFactory().create(config, RouterFakes.hcmContext(context)).newFilter(callbacks);
     }
 
-    private static Headers get() {
-        return Headers.of(HeaderMap.METHOD, "GET", HeaderMap.PATH, "/", HeaderMap.AUTHORITY, "example.com",
+    private static TestHeaderMap get() {
+        return TestHeaderMap.of(HeaderMap.METHOD, "GET", HeaderMap.PATH, "/", HeaderMap.AUTHORITY, "example.com",
                 HeaderMap.SCHEME, "http");
     }
 
-    private static Headers post() {
-        return Headers.of(HeaderMap.METHOD, "POST", HeaderMap.PATH, "/upload", HeaderMap.AUTHORITY, "example.com",
+    private static TestHeaderMap post() {
+        return TestHeaderMap.of(HeaderMap.METHOD, "POST", HeaderMap.PATH, "/upload", HeaderMap.AUTHORITY, "example.com",
                 HeaderMap.SCHEME, "http");
     }
 
@@ -123,9 +123,9 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.status()).isEqualTo(404);
         assertThat(callbacks.localReply.body()).isEmpty();
         assertThat(callbacks.localReply.details()).isEqualTo("route_not_found");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.NO_ROUTE_FOUND);
-        assertThat(http.value("no_route")).isEqualTo(1);
-        assertThat(http.value("rq_total")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.NO_ROUTE_FOUND);
+        assertThat(store.counter("http.ingress.no_route")).isEqualTo(1);
+        assertThat(store.counter("http.ingress.rq_total")).isEqualTo(1);
         assertThat(backend.allRequests).isEmpty();
     }
 
@@ -140,7 +140,7 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.headers().get("content-type")).isEqualTo("text/plain");
         assertThat(callbacks.localReply.headers().get("x-route-response")).isEqualTo("added");
         assertThat(callbacks.localReply.headers().get("location")).isNull();
-        assertThat(http.value("rq_direct_response")).isEqualTo(1);
+        assertThat(store.counter("http.ingress.rq_direct_response")).isEqualTo(1);
     }
 
     @Test
@@ -153,7 +153,7 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.headers().get("location")).isEqualTo("https://example.com/");
         assertThat(callbacks.localReply.headers().get("x-route-response")).isEqualTo("added");
         assertThat(callbacks.localReply.details()).isEqualTo("direct_response");
-        assertThat(http.value("rq_redirect")).isEqualTo(1);
+        assertThat(store.counter("http.ingress.rq_redirect")).isEqualTo(1);
     }
 
     @Test
@@ -165,8 +165,8 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.status()).isEqualTo(404);
         assertThat(callbacks.localReply.body()).isEmpty();
         assertThat(callbacks.localReply.details()).isEqualTo("cluster_not_found");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.NO_CLUSTER_FOUND);
-        assertThat(http.value("no_cluster")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.NO_CLUSTER_FOUND);
+        assertThat(store.counter("http.ingress.no_cluster")).isEqualTo(1);
     }
 
     @Test
@@ -175,7 +175,7 @@ class RouterFilterTest {
         filter.decodeHeaders(get(), true);
 
         assertThat(callbacks.localReply.status()).isEqualTo(503);
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.NO_CLUSTER_FOUND);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.NO_CLUSTER_FOUND);
     }
 
     @Test
@@ -186,9 +186,9 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.status()).isEqualTo(503);
         assertThat(callbacks.localReply.body()).isEqualTo("no healthy upstream");
         assertThat(callbacks.localReply.details()).isEqualTo("no_healthy_upstream");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.NO_HEALTHY_UPSTREAM);
-        assertThat(backend.stats.value("upstream_cx_none_healthy")).isEqualTo(1);
-        assertThat(callbacks.streamInfo.upstreamCluster).isEqualTo("backend");
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.NO_HEALTHY_UPSTREAM);
+        assertThat(store.counter("cluster.backend.upstream_cx_none_healthy")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.upstreamCluster()).isEqualTo("backend");
     }
 
     @Test
@@ -200,8 +200,8 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.body()).isEqualTo(RESET_PREFIX + "reset reason: overflow");
         assertThat(callbacks.localReply.headers().get("x-envoy-overloaded")).isEqualTo("true");
         assertThat(callbacks.localReply.details()).isEqualTo("upstream_reset_before_response_started{overflow}");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_OVERFLOW);
-        assertThat(backend.stats.value("upstream_rq_pending_overflow")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_OVERFLOW);
+        assertThat(store.counter("cluster.backend.upstream_rq_pending_overflow")).isEqualTo(1);
         assertThat(backend.allRequests).isEmpty();
     }
 
@@ -209,7 +209,7 @@ class RouterFilterTest {
 
     @Test
     void forwardsRequestAndRelaysResponse() {
-        Headers request = post();
+        TestHeaderMap request = post();
         request.add("x-envoy-upstream-rq-timeout-ms", "2000");
         request.add("x-envoy-retry-on", "5xx");
         request.add("x-envoy-max-retries", "0");
@@ -227,26 +227,26 @@ class RouterFilterTest {
         assertThat(stream.headersAtEncode).containsEntry("x-envoy-expected-rq-timeout-ms", "2000")
                 .containsEntry("x-route-request", "added")
                 .doesNotContainKeys("x-envoy-upstream-rq-timeout-ms", "x-envoy-retry-on", "x-envoy-max-retries");
-        assertThat(callbacks.streamInfo.upstreamHost).isEqualTo("10.0.0.1:8080");
-        assertThat(backend.stats.value("upstream_rq_total")).isEqualTo(1);
-        assertThat(backend.stats.value("upstream_rq_active")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.upstreamHost()).isEqualTo("10.0.0.1:8080");
+        assertThat(store.counter("cluster.backend.upstream_rq_total")).isEqualTo(1);
+        assertThat(store.gauge("cluster.backend.upstream_rq_active")).isEqualTo(1);
 
         dispatcher.advance(7);
-        stream.handler.onHeaders(Headers.of(HeaderMap.STATUS, "200"), false);
+        stream.handler.onHeaders(TestHeaderMap.of(HeaderMap.STATUS, "200"), false);
         assertThat(callbacks.encodedHeaders.status()).isEqualTo(200);
         assertThat(callbacks.encodedHeaders.get("x-envoy-upstream-service-time")).isEqualTo("7");
         assertThat(callbacks.encodedHeaders.get("x-route-response")).isEqualTo("added");
-        assertThat(callbacks.streamInfo.details).isEqualTo("via_upstream");
+        assertThat(callbacks.streamInfo.responseCodeDetails()).isEqualTo("via_upstream");
         stream.handler.onData(responseBuf("response body"), true);
 
         assertThat(callbacks.encodedBody.toString()).isEqualTo("response body");
         assertThat(callbacks.encodedEnd).isTrue();
         assertThat(callbacks.localReply).isNull();
         assertThat(stream.reset).isFalse();
-        assertThat(backend.stats.value("upstream_rq_200")).isEqualTo(1);
-        assertThat(backend.stats.value("upstream_rq_2xx")).isEqualTo(1);
-        assertThat(backend.stats.value("upstream_rq_completed")).isEqualTo(1);
-        assertThat(backend.stats.value("upstream_rq_active")).isZero();
+        assertThat(store.counter("cluster.backend.upstream_rq_200")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_2xx")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_completed")).isEqualTo(1);
+        assertThat(store.gauge("cluster.backend.upstream_rq_active")).isZero();
         assertThat(backend.resources.requests).as("request slot released at completion").isZero();
         // a late upstream 2s global timeout does not fire after completion
         dispatcher.advance(5000);
@@ -282,8 +282,8 @@ class RouterFilterTest {
         filter = newFilter(Router.newBuilder().setDynamicStats(BoolValue.of(false)).build());
         filter.decodeHeaders(get(), true);
         backend.nextRequest().ready().respond(200, null, null);
-        assertThat(backend.stats.value("upstream_rq_200")).isZero();
-        assertThat(backend.stats.value("upstream_rq_total")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_200")).isZero();
+        assertThat(store.counter("cluster.backend.upstream_rq_total")).isEqualTo(1);
     }
 
     @Test
@@ -291,8 +291,8 @@ class RouterFilterTest {
         filter = newFilter(Router.newBuilder().addUpstreamLog(AccessLog.newBuilder().setName("x")).build());
         filter.decodeHeaders(get(), true);
         backend.nextRequest().ready().respond(200, null, null);
-        assertThat(context.upstreamLog.responses).hasSize(1);
-        assertThat(context.upstreamLog.responses.get(0).status()).isEqualTo(200);
+        assertThat(upstreamLog.responses).hasSize(1);
+        assertThat(upstreamLog.responses.get(0).status()).isEqualTo(200);
     }
 
     // Retries
@@ -304,12 +304,12 @@ class RouterFilterTest {
         decodeData("payload", true);
         FakeUpstreamStream first = backend.nextRequest().ready();
         assertThat(first.body.toString()).isEqualTo("payload");
-        first.handler.onHeaders(Headers.of(HeaderMap.STATUS, "503"), false);
+        first.handler.onHeaders(TestHeaderMap.of(HeaderMap.STATUS, "503"), false);
         first.handler.onData(responseBuf("first body"), true); // after the reset: must be released, not sent
 
         assertThat(first.reset).as("the retried response's stream is reset").isTrue();
         assertThat(callbacks.encodedHeadersCount).isZero();
-        assertThat(backend.stats.value("upstream_rq_retry")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_retry")).isEqualTo(1);
         assertThat(backend.requests).as("no new attempt before the back-off").isEmpty();
 
         dispatcher.advance(250);
@@ -323,18 +323,18 @@ class RouterFilterTest {
         assertThat(callbacks.encodedHeadersCount).isEqualTo(1);
         assertThat(callbacks.encodedHeaders.status()).isEqualTo(200);
         assertThat(callbacks.encodedBody.toString()).isEqualTo("second body");
-        assertThat(backend.stats.value("upstream_rq_retry_success")).isEqualTo(1);
-        assertThat(backend.stats.value("retry.upstream_rq_503")).isEqualTo(1);
-        assertThat(backend.stats.value("upstream_rq_503")).isZero();
-        assertThat(backend.stats.value("upstream_rq_200")).isEqualTo(1);
-        assertThat(backend.stats.value("upstream_rq_total")).isEqualTo(2);
-        assertThat(callbacks.streamInfo.upstreamHost).isEqualTo("10.0.0.2:8080");
+        assertThat(store.counter("cluster.backend.upstream_rq_retry_success")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.retry.upstream_rq_503")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_503")).isZero();
+        assertThat(store.counter("cluster.backend.upstream_rq_200")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_total")).isEqualTo(2);
+        assertThat(callbacks.streamInfo.upstreamHost()).isEqualTo("10.0.0.2:8080");
     }
 
     @Test
     void maxRetriesHeaderOverridesNumRetries() {
         entry.retryPolicy = retryOn("5xx", 1, 0);
-        Headers request = get();
+        TestHeaderMap request = get();
         request.add("x-envoy-max-retries", "2");
         filter.decodeHeaders(request, true);
 
@@ -345,16 +345,16 @@ class RouterFilterTest {
             dispatcher.advance(250);
         }
         assertThat(backend.requests).isEmpty();
-        assertThat(backend.stats.value("upstream_rq_retry")).isEqualTo(2);
-        assertThat(backend.stats.value("upstream_rq_retry_limit_exceeded")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_retry")).isEqualTo(2);
+        assertThat(store.counter("cluster.backend.upstream_rq_retry_limit_exceeded")).isEqualTo(1);
         assertThat(callbacks.encodedHeaders.status()).isEqualTo(503);
         assertThat(callbacks.encodedBody.toString()).isEqualTo("still down");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
     }
 
     @Test
     void retryOnHeaderAloneAllowsOneRetry() {
-        Headers request = get();
+        TestHeaderMap request = get();
         request.add("x-envoy-retry-on", "connect-failure");
         filter.decodeHeaders(request, true);
         backend.nextRequest().fail(ResetReason.REMOTE_CONNECTION_FAILURE, "");
@@ -364,9 +364,9 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.status()).isEqualTo(503);
         assertThat(callbacks.localReply.body())
                 .isEqualTo(RESET_PREFIX + "retried and the latest reset reason: remote connection failure");
-        assertThat(callbacks.streamInfo.flags)
+        assertThat(callbacks.streamInfo.responseFlags())
                 .contains(ResponseFlag.UPSTREAM_CONNECTION_FAILURE, ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
-        assertThat(backend.stats.value("upstream_rq_retry")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_retry")).isEqualTo(1);
     }
 
     @Test
@@ -376,10 +376,10 @@ class RouterFilterTest {
         filter.decodeHeaders(get(), true);
         backend.nextRequest().ready().respond(500, null, responseBuf("boom"));
 
-        assertThat(backend.stats.value("upstream_rq_retry_overflow")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_retry_overflow")).isEqualTo(1);
         assertThat(callbacks.encodedHeaders.status()).isEqualTo(500);
         assertThat(callbacks.encodedBody.toString()).isEqualTo("boom");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_OVERFLOW);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_OVERFLOW);
     }
 
     @Test
@@ -391,12 +391,12 @@ class RouterFilterTest {
         backend.nextRequest().ready().respond(500, null, null);
 
         assertThat(callbacks.encodedHeaders.status()).isEqualTo(500);
-        assertThat(backend.stats.value("retry.upstream_rq_418")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.retry.upstream_rq_418")).isEqualTo(1);
     }
 
     @Test
     void retriableStatusCodesHeaderAndRetriable4xx() {
-        Headers request = get();
+        TestHeaderMap request = get();
         request.add("x-envoy-retry-on", "retriable-4xx,retriable-status-codes");
         request.add("x-envoy-retriable-status-codes", "429");
         request.add("x-envoy-max-retries", "3");
@@ -410,8 +410,8 @@ class RouterFilterTest {
         backend.nextRequest().ready().respond(404, null, null);
 
         assertThat(callbacks.encodedHeaders.status()).isEqualTo(404);
-        assertThat(backend.stats.value("upstream_rq_retry")).isEqualTo(2);
-        assertThat(backend.stats.value("retry.upstream_rq_4xx")).isEqualTo(2);
+        assertThat(store.counter("cluster.backend.upstream_rq_retry")).isEqualTo(2);
+        assertThat(store.counter("cluster.backend.retry.upstream_rq_4xx")).isEqualTo(2);
     }
 
     // Timeouts
@@ -419,7 +419,7 @@ class RouterFilterTest {
     @Test
     void respectExpectedRqTimeoutTakesTheDownstreamBudget() {
         filter = newFilter(Router.newBuilder().setRespectExpectedRqTimeout(true).build());
-        Headers request = get();
+        TestHeaderMap request = get();
         request.add("x-envoy-expected-rq-timeout-ms", "300");
         request.add("x-envoy-upstream-rq-timeout-ms", "5000");
         filter.decodeHeaders(request, true);
@@ -439,7 +439,7 @@ class RouterFilterTest {
 
         dispatcher.advance(100);
         assertThat(first.reset).isTrue();
-        assertThat(backend.stats.value("upstream_rq_per_try_timeout")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.upstream_rq_per_try_timeout")).isEqualTo(1);
         assertThat(callbacks.localReply).isNull();
 
         dispatcher.advance(250);
@@ -447,16 +447,16 @@ class RouterFilterTest {
         dispatcher.advance(100);
 
         assertThat(second.reset).isTrue();
-        assertThat(backend.stats.value("upstream_rq_per_try_timeout")).isEqualTo(2);
+        assertThat(store.counter("cluster.backend.upstream_rq_per_try_timeout")).isEqualTo(2);
         assertThat(callbacks.localReply.status()).isEqualTo(504);
         assertThat(callbacks.localReply.body()).isEqualTo("upstream request timeout");
         assertThat(callbacks.localReply.details()).isEqualTo("upstream_per_try_timeout");
-        assertThat(callbacks.streamInfo.flags).contains(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
+        assertThat(callbacks.streamInfo.responseFlags()).contains(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
     }
 
     @Test
     void perTryTimeoutHeaderOverridesPolicy() {
-        Headers request = get();
+        TestHeaderMap request = get();
         request.add("x-envoy-upstream-rq-per-try-timeout-ms", "40");
         filter.decodeHeaders(request, true);
         FakeUpstreamStream stream = backend.nextRequest().ready();
@@ -480,8 +480,8 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.status()).isEqualTo(504);
         assertThat(callbacks.localReply.body()).isEqualTo("upstream request timeout");
         assertThat(callbacks.localReply.details()).isEqualTo("upstream_response_timeout");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
-        assertThat(backend.stats.value("upstream_rq_timeout")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
+        assertThat(store.counter("cluster.backend.upstream_rq_timeout")).isEqualTo(1);
         // the stream was abandoned: a late response is ignored
         stream.handler.onData(responseBuf("late"), true);
         assertThat(callbacks.encodedHeadersCount).isZero();
@@ -503,7 +503,7 @@ class RouterFilterTest {
     @Test
     void timeoutHeaderZeroDisablesTheGlobalTimeout() {
         entry.timeoutMillis = 1000;
-        Headers request = get();
+        TestHeaderMap request = get();
         request.add("x-envoy-upstream-rq-timeout-ms", "0");
         filter.decodeHeaders(request, true);
         FakeUpstreamStream stream = backend.nextRequest().ready();
@@ -518,7 +518,7 @@ class RouterFilterTest {
         entry.timeoutMillis = 1000;
         filter.decodeHeaders(get(), true);
         FakeUpstreamStream stream = backend.nextRequest().ready();
-        stream.handler.onHeaders(Headers.of(HeaderMap.STATUS, "200"), false);
+        stream.handler.onHeaders(TestHeaderMap.of(HeaderMap.STATUS, "200"), false);
         dispatcher.advance(1000);
 
         assertThat(callbacks.resets).isEqualTo(1);
@@ -538,8 +538,8 @@ class RouterFilterTest {
                 + "reset reason: remote connection failure, transport failure reason: delayed connect error: 111");
         assertThat(callbacks.localReply.details()).isEqualTo(
                 "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_111}");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_CONNECTION_FAILURE);
-        assertThat(backend.stats.value("upstream_rq_503")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_CONNECTION_FAILURE);
+        assertThat(store.counter("cluster.backend.upstream_rq_503")).isEqualTo(1);
     }
 
     @Test
@@ -552,7 +552,7 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.body()).isEqualTo(RESET_PREFIX + "reset reason: connection termination");
         assertThat(callbacks.localReply.details())
                 .isEqualTo("upstream_reset_before_response_started{connection_termination}");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
     }
 
     @Test
@@ -562,7 +562,7 @@ class RouterFilterTest {
 
         assertThat(callbacks.localReply.status()).isEqualTo(502);
         assertThat(callbacks.localReply.body()).isEqualTo(RESET_PREFIX + "reset reason: protocol error");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_PROTOCOL_ERROR);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_PROTOCOL_ERROR);
     }
 
     @Test
@@ -574,22 +574,22 @@ class RouterFilterTest {
         assertThat(backend.requests).isEmpty();
         assertThat(callbacks.localReply.status()).isEqualTo(503);
         assertThat(callbacks.localReply.headers().get("x-envoy-overloaded")).isEqualTo("true");
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_OVERFLOW);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_OVERFLOW);
     }
 
     @Test
     void resetAfterResponseHeadersResetsDownstream() {
         filter.decodeHeaders(get(), true);
         FakeUpstreamStream stream = backend.nextRequest().ready();
-        stream.handler.onHeaders(Headers.of(HeaderMap.STATUS, "200"), false);
+        stream.handler.onHeaders(TestHeaderMap.of(HeaderMap.STATUS, "200"), false);
         stream.handler.onData(responseBuf("part"), false);
         stream.handler.onReset(ResetReason.REMOTE_RESET, "");
 
         assertThat(callbacks.resets).isEqualTo(1);
         assertThat(callbacks.localReply).isNull();
         assertThat(callbacks.encodedBody.toString()).isEqualTo("part");
-        assertThat(http.value("rq_reset_after_downstream_response_started")).isEqualTo(1);
-        assertThat(callbacks.streamInfo.flags).containsExactly(ResponseFlag.UPSTREAM_REMOTE_RESET);
+        assertThat(store.counter("http.ingress.rq_reset_after_downstream_response_started")).isEqualTo(1);
+        assertThat(callbacks.streamInfo.responseFlags()).containsExactly(ResponseFlag.UPSTREAM_REMOTE_RESET);
     }
 
     // Buffers, flow control, lifecycle
@@ -603,7 +603,7 @@ class RouterFilterTest {
 
         assertThat(pending.cancelled).isTrue();
         assertThat(buffers.get(0).refCnt()).isZero();
-        assertThat(backend.stats.value("upstream_rq_active")).isZero();
+        assertThat(store.gauge("cluster.backend.upstream_rq_active")).isZero();
     }
 
     @Test
@@ -629,7 +629,7 @@ class RouterFilterTest {
         assertThat(callbacks.aboveHighWatermark).isZero();
         decodeData("67890", false);
         assertThat(callbacks.aboveHighWatermark).isEqualTo(1);
-        assertThat(backend.stats.value("retry_or_shadow_abandoned")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.retry_or_shadow_abandoned")).isEqualTo(1);
 
         FakeUpstreamStream stream = backend.nextRequest().ready();
         assertThat(stream.body.toString()).isEqualTo("1234567890");
@@ -668,14 +668,14 @@ class RouterFilterTest {
     void requestTrailersAreForwardedAfterTheBody() {
         filter.decodeHeaders(post(), false);
         decodeData("body", false);
-        Headers trailers = Headers.of("x-checksum", "abc");
+        TestHeaderMap trailers = TestHeaderMap.of("x-checksum", "abc");
         filter.decodeTrailers(trailers);
         FakeUpstreamStream stream = backend.nextRequest().ready();
 
         assertThat(stream.body.toString()).isEqualTo("body");
         assertThat(stream.trailers).isSameAs(trailers);
-        stream.handler.onHeaders(Headers.of(HeaderMap.STATUS, "200"), false);
-        Headers responseTrailers = Headers.of("grpc-status", "0");
+        stream.handler.onHeaders(TestHeaderMap.of(HeaderMap.STATUS, "200"), false);
+        TestHeaderMap responseTrailers = TestHeaderMap.of("grpc-status", "0");
         stream.handler.onTrailers(responseTrailers);
         assertThat(callbacks.encodedTrailers).isSameAs(responseTrailers);
     }
@@ -719,13 +719,13 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.status()).isEqualTo(507);
         assertThat(callbacks.localReply.body()).isEqualTo("exceeded request buffer limit while retrying upstream");
         assertThat(callbacks.localReply.details()).isEqualTo("request_payload_exceeded_retry_buffer_limit");
-        assertThat(backend.stats.value("retry_or_shadow_abandoned")).isEqualTo(1);
+        assertThat(store.counter("cluster.backend.retry_or_shadow_abandoned")).isEqualTo(1);
     }
 
     @Test
     void strictCheckHeadersRejectsBadValues() {
         filter = newFilter(Router.newBuilder().addStrictCheckHeaders("x-envoy-max-retries").build());
-        Headers request = get();
+        TestHeaderMap request = get();
         request.add("x-envoy-max-retries", "many");
         filter.decodeHeaders(request, true);
 

@@ -49,24 +49,63 @@ final class Fakes {
         return b;
     }
 
-    private static void record(ByteArrayOutputStream out, ByteBuf data) {
-        byte[] bytes = new byte[data.readableBytes()];
-        data.getBytes(data.readerIndex(), bytes);
-        out.writeBytes(bytes);
-        data.release();
-    }
-
-    /** The downstream connection. */
-    static final class FakeConnection implements Connection {
-        final ManualDispatcher dispatcher = new ManualDispatcher(1_000_000L);
-        final TestStreamInfo info = TestStreamInfo.forConnection();
+    /**
+     * What the downstream connection and an upstream connection share: bytes written are recorded and released
+     * (dropped once closed), {@code close} records its type and tells the filter {@code LOCAL_CLOSE} at once,
+     * {@code readDisable} is counted.
+     */
+    abstract static class FakeEnd {
         final ByteArrayOutputStream written = new ByteArrayOutputStream();
-        final List<WatermarkCallbacks> watermarks = new ArrayList<>();
-        NetworkFilter filter;
         boolean open = true;
         CloseType closeType;
         boolean writeEnded;
         int readDisables;
+
+        /** Tells the filter about {@code event} on this end. */
+        abstract void onEvent(ConnectionEvent event);
+
+        /** The peer closes. */
+        void remoteClose() {
+            open = false;
+            onEvent(ConnectionEvent.REMOTE_CLOSE);
+        }
+
+        String writtenString() {
+            return written.toString(StandardCharsets.US_ASCII);
+        }
+
+        public void write(ByteBuf data, boolean endStream) {
+            if (!open) {
+                data.release();
+                return;
+            }
+            byte[] bytes = new byte[data.readableBytes()];
+            data.getBytes(data.readerIndex(), bytes);
+            written.writeBytes(bytes);
+            data.release();
+            writeEnded |= endStream;
+        }
+
+        public void close(CloseType type) {
+            if (!open) {
+                return;
+            }
+            open = false;
+            closeType = type;
+            onEvent(ConnectionEvent.LOCAL_CLOSE);
+        }
+
+        public void readDisable(boolean disable) {
+            readDisables += disable ? 1 : -1;
+        }
+    }
+
+    /** The downstream connection. */
+    static final class FakeConnection extends FakeEnd implements Connection {
+        final ManualDispatcher dispatcher = new ManualDispatcher(1_000_000L);
+        final TestStreamInfo info = TestStreamInfo.forConnection();
+        final List<WatermarkCallbacks> watermarks = new ArrayList<>();
+        NetworkFilter filter;
         boolean writable = true;
 
         /** Delivers {@code s} from the peer, as the host does: the buffer is borrowed, released after the call. */
@@ -77,14 +116,9 @@ final class Fakes {
             return b;
         }
 
-        /** The peer closes. */
-        void remoteClose() {
-            open = false;
-            filter.onConnectionEvent(ConnectionEvent.REMOTE_CLOSE);
-        }
-
-        String writtenString() {
-            return written.toString(StandardCharsets.US_ASCII);
+        @Override
+        void onEvent(ConnectionEvent event) {
+            filter.onConnectionEvent(event);
         }
 
         @Override public long id() { return 7; }
@@ -92,28 +126,6 @@ final class Fakes {
         @Override public InetSocketAddress localAddress() { return info.downstreamLocalAddress(); }
         @Override public Dispatcher dispatcher() { return dispatcher; }
         @Override public TestStreamInfo streamInfo() { return info; }
-
-        @Override
-        public void write(ByteBuf data, boolean endStream) {
-            if (!open) {
-                data.release();
-                return;
-            }
-            record(written, data);
-            writeEnded |= endStream;
-        }
-
-        @Override
-        public void close(CloseType type) {
-            if (!open) {
-                return;
-            }
-            open = false;
-            closeType = type;
-            filter.onConnectionEvent(ConnectionEvent.LOCAL_CLOSE);
-        }
-
-        @Override public void readDisable(boolean disable) { readDisables += disable ? 1 : -1; }
         @Override public boolean isWritable() { return writable; }
         @Override public void addWatermarkCallbacks(WatermarkCallbacks callbacks) { watermarks.add(callbacks); }
         @Override public boolean isOpen() { return open; }
@@ -243,13 +255,8 @@ final class Fakes {
     }
 
     /** One upstream connection; bytes written to it are recorded and released. */
-    static final class FakeUpstream implements TcpUpstreamConnection {
+    static final class FakeUpstream extends FakeEnd implements TcpUpstreamConnection {
         final TcpUpstreamCallbacks callbacks;
-        final ByteArrayOutputStream written = new ByteArrayOutputStream();
-        boolean open = true;
-        CloseType closeType;
-        boolean writeEnded;
-        int readDisables;
         final List<ByteBuf> received = new ArrayList<>();
 
         FakeUpstream(TcpUpstreamCallbacks callbacks) {
@@ -264,37 +271,11 @@ final class Fakes {
             return b;
         }
 
-        /** The upstream server closes. */
-        void remoteClose() {
-            open = false;
-            callbacks.onEvent(ConnectionEvent.REMOTE_CLOSE);
-        }
-
-        String writtenString() {
-            return written.toString(StandardCharsets.US_ASCII);
-        }
-
         @Override
-        public void write(ByteBuf data, boolean endStream) {
-            if (!open) {
-                data.release();
-                return;
-            }
-            record(written, data);
-            writeEnded |= endStream;
+        void onEvent(ConnectionEvent event) {
+            callbacks.onEvent(event);
         }
 
-        @Override
-        public void close(CloseType type) {
-            if (!open) {
-                return;
-            }
-            open = false;
-            closeType = type;
-            callbacks.onEvent(ConnectionEvent.LOCAL_CLOSE);
-        }
-
-        @Override public void readDisable(boolean disable) { readDisables += disable ? 1 : -1; }
         @Override public boolean isWritable() { return true; }
     }
 }

@@ -9,9 +9,10 @@ import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.RetryPolicy;
 import dev.legate.api.http.Route;
 import dev.legate.api.http.RouteEntry;
-import dev.legate.filters.network.httpconnectionmanager.TestFactoryContext;
-import dev.legate.filters.network.httpconnectionmanager.TestHeaderMap;
-import dev.legate.filters.network.httpconnectionmanager.TestStreamInfo;
+import dev.legate.filters.network.httpconnectionmanager.TestContexts;
+import dev.legate.testkit.TestFactoryContext;
+import dev.legate.testkit.TestHeaderMap;
+import dev.legate.testkit.TestStreamInfo;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RouteTableTest {
 
     static RouteTable table(String text) {
-        return table(text, TestFactoryContext.create("a", "b", "c", "backend"));
+        return table(text, TestContexts.create("a", "b", "c", "backend"));
     }
 
     static RouteTable table(String text, TestFactoryContext ctx) {
@@ -349,7 +350,7 @@ class RouteTableTest {
     @Test
     void directResponses(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("body.txt"), "from a file");
-        TestFactoryContext ctx = TestFactoryContext.create("a").withConfigDirectory(dir);
+        TestFactoryContext ctx = TestContexts.create("a").configDirectory(dir);
         RouteTable t = table(vh("v", "*", ""
                 + "routes { match { path: '/' } direct_response { status: 200 body { inline_string: 'welcome' } } } "
                 + "routes { match { path: '/file' } direct_response { status: 503 body { filename: 'body.txt' } } } "
@@ -446,13 +447,13 @@ class RouteTableTest {
                 + "typed_per_filter_config { key: 'legate.test.header' value { type_url: '" + route.getTypeUrl() + "' } } } "
                 + "routes { match { prefix: '/' } route { cluster: 'a' } } } "
                 + "virtual_hosts { name: 'w' domains: 'w' routes { match { prefix: '/' } route { cluster: 'a' } } }";
-        TestFactoryContext ctx = TestFactoryContext.create("a");
+        TestFactoryContext ctx = TestContexts.create("a");
         RouteTable t = table(text, ctx);
         assertThat(t.route(TestHeaderMap.request("h", "/r")).perFilterConfig("legate.test.header")).isEqualTo(route);
         assertThat(t.route(TestHeaderMap.request("h", "/")).perFilterConfig("legate.test.header")).isEqualTo(vhost);
         assertThat(t.route(TestHeaderMap.request("w", "/")).perFilterConfig("legate.test.header")).isEqualTo(config);
         assertThat(t.route(TestHeaderMap.request("w", "/")).perFilterConfig("other")).isNull();
-        assertThat(ctx.recorder().perFilterPaths).contains(
+        assertThat(ctx.perFilterConfigRequests()).extracting(TestFactoryContext.PerFilterConfigRequest::path).contains(
                 "route_config.virtual_hosts[0].routes[0].typed_per_filter_config[\"legate.test.header\"]");
     }
 
