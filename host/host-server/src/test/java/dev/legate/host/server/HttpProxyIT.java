@@ -36,6 +36,7 @@ class HttpProxyIT {
         String routes = """
                 { name: local_route, virtual_hosts: [ { name: all, domains: ["*"], routes: [
                   { match: { prefix: "/timeout" }, route: { cluster: ab, timeout: 0.3s, prefix_rewrite: "/slow" } },
+                  { match: { prefix: "/idle" }, route: { cluster: ab, idle_timeout: 0.3s, prefix_rewrite: "/slow" } },
                   { match: { prefix: "/retry" }, route: { cluster: ab, prefix_rewrite: "/flaky",
                       retry_policy: { retry_on: "5xx", num_retries: 2 } } },
                   { match: { prefix: "/noretry" }, route: { cluster: ab, prefix_rewrite: "/flaky" } },
@@ -134,6 +135,29 @@ class HttpProxyIT {
         assertThat(r.body()).isEqualTo("upstream request timeout");
         assertThat(ms).isBetween(250L, 2500L);
         assertThat(proxy.counter("cluster.ab.upstream_rq_timeout")).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void routeIdleTimeoutIs408StreamTimeout() throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = proxy.get("listener_0", "/idle/3000");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.statusCode()).isEqualTo(408);
+        assertThat(r.body()).isEqualTo("stream timeout");
+        assertThat(ms).isBetween(250L, 2500L);
+        assertThat(proxy.counter("http.ingress_http.downstream_rq_idle_timeout")).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void curlReusesItsConnectionAcrossRequests() throws Exception {
+        String base = "http://127.0.0.1:" + proxy.port("listener_0");
+        Process curl = new ProcessBuilder("curl", "-sS", "--http1.1", "-w", "%{http_code} %{num_connects}\\n",
+                "-o", "/dev/null", base + "/curl/1", "-o", "/dev/null", base + "/curl/2")
+                .redirectErrorStream(true).start();
+        assertThat(curl.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String out = new String(curl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        // two 200s; the second request opened no new connection (keep-alive)
+        assertThat(out).isEqualTo("200 1\n200 0\n");
     }
 
     @Test
