@@ -19,12 +19,16 @@ public interface HttpFilterCallbacks {
     /** The stream's event loop, for timers and for re-entering after async work. */
     Dispatcher dispatcher();
 
+    /** What the host records about this stream (flags, upstream host, filter state); valid until {@code onDestroy}. */
     StreamInfo streamInfo();
 
     /** The downstream connection's id, for logs. */
     long connectionId();
 
-    /** The request headers of this stream (after earlier filters' changes); {@code null} before they arrive. */
+    /**
+     * The request headers of this stream (after earlier filters' changes); {@code null} before they arrive.
+     * Valid until {@code onDestroy}; do not keep the map past it.
+     */
     HeaderMap requestHeaders();
 
     /**
@@ -77,6 +81,9 @@ public interface HttpFilterCallbacks {
      * {@code grpc-status}/{@code grpc-message}. The reply passes through the encoder filters. If response
      * headers were already sent the stream is reset instead.
      *
+     * <p>Re-entrant: the reply may complete the stream before this call returns, so this filter's
+     * {@code onDestroy} may already have run. Touch no filter state after calling it; return a STOP status.
+     *
      * @param body          the body, or {@code ""} for none
      * @param modifyHeaders called on the reply's headers before they are encoded; may be {@code null}
      * @param details       Envoy's response code details, e.g. {@code route_not_found}
@@ -86,6 +93,10 @@ public interface HttpFilterCallbacks {
     /**
      * Sends response headers downstream from the decoder side (the router does this with the upstream's
      * response): they pass through every encoder filter.
+     *
+     * <p>The map is handed over: encoder filters and the host may change it; the caller may read it afterwards
+     * (an upstream access log does) but not change it. With {@code endStream} the stream may complete, and
+     * this filter's {@code onDestroy} run, before the call returns.
      */
     void encodeHeaders(HeaderMap headers, boolean endStream);
 

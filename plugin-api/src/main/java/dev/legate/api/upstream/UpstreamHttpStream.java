@@ -10,6 +10,11 @@ import io.netty.buffer.ByteBuf;
  */
 public interface UpstreamHttpStream {
 
+    /**
+     * Writes the request head. The map is read during the call and may be written as is (the host's HTTP/1.1
+     * codec encodes the downstream's own header object, adding {@code Host} only for the encode); the caller
+     * keeps it and may send it again on a retry.
+     */
     void encodeHeaders(HeaderMap headers, boolean endStream);
 
     /** @param data transferred: the stream releases it */

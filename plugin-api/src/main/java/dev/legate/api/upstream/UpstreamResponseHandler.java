@@ -9,7 +9,10 @@ import io.netty.buffer.ByteBuf;
  */
 public interface UpstreamResponseHandler {
 
-    /** Response headers; {@code 1xx} informational responses are not delivered. */
+    /**
+     * Response headers; the map is handed to the handler. {@code 1xx} informational responses are not
+     * delivered yet (so {@code proxy_100_continue} is not supported).
+     */
     void onHeaders(HeaderMap headers, boolean endStream);
 
     /** @param data transferred to the handler: it releases or passes it on */

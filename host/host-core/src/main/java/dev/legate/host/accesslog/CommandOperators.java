@@ -74,11 +74,8 @@ final class CommandOperators {
         }
         return switch (name) {
             case "PROTOCOL" -> info(StreamInfo::protocol);
-            case "RESPONSE_CODE" -> ctx -> {
-                // HTTP prints 0 when nothing was sent; L4 (no protocol) has no response code: "-"
-                int code = ctx.info().responseCode();
-                return code == 0 && ctx.info().protocol() == null ? null : Integer.toString(code);
-            };
+            // 0 when no response was sent, L4 connections included (Envoy's TCP lines read `"- - -" 0 - ...`)
+            case "RESPONSE_CODE" -> ctx -> Integer.toString(ctx.info().responseCode());
             case "RESPONSE_FLAGS" -> ctx -> flags(ctx.info().responseFlags());
             case "RESPONSE_CODE_DETAILS" -> info(StreamInfo::responseCodeDetails);
             case "BYTES_RECEIVED" -> ctx -> Long.toString(ctx.info().bytesReceived());

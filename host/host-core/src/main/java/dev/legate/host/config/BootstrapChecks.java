@@ -28,7 +28,11 @@ public final class BootstrapChecks {
     private static final Map<String, String> BOOTSTRAP_ERRORS = Map.of(
             "dynamic_resources", LATER + " (xDS arrives in a later release)",
             "hds_config", LATER + " (health discovery service)",
-            "header_prefix", LATER + " (Legate always uses the x-envoy- prefix)");
+            "header_prefix", LATER + " (Legate always uses the x-envoy- prefix)",
+            "overload_manager", LATER + " (no load shedding: its actions would not be taken)",
+            "stats_sinks", LATER + " (stats are served by the admin listener only)",
+            "stats_config", LATER + " (Envoy's default tag extraction is always used)");
+    // layered_runtime stays a warning (its keys are not applied): Envoy's own examples carry static layers
     // admin.access_log: the admin server writes no access log yet, so it is a warning
     private static final Set<String> ADMIN_DONE = Set.of("address");
     private static final Map<String, String> ADMIN_ERRORS = Map.of(
@@ -45,7 +49,8 @@ public final class BootstrapChecks {
             Map.entry("use_original_dst", LATER),
             Map.entry("bind_to_port", LATER + " (every listener binds its port)"),
             Map.entry("transparent", LATER),
-            Map.entry("enable_mptcp", LATER));
+            Map.entry("enable_mptcp", LATER),
+            Map.entry("socket_options", LATER + " (the listener's socket would not get them)"));
     private static final Set<String> CHAIN_DONE = Set.of("filters", "name");
     private static final Map<String, String> CHAIN_ERRORS = Map.of(
             "filter_chain_match", LATER + " (one filter chain per listener, without filter_chain_match)",

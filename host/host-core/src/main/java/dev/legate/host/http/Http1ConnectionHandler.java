@@ -326,7 +326,9 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             swallowNextLast = true;
         }
         if (headers.authority() == null || headers.authority().isEmpty()) {
+            // A malformed request, like the codec's errors: 400, then the connection closes.
             s.remoteComplete = endStream;
+            closeAfterResponse = true;
             s.sendLocalReply(400, "", null, "missing_host_header");
             return;
         }
@@ -441,7 +443,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         swallowNextLast = false;
         ActiveStream s = stream != null ? stream : newStream();
         s.info.setResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
-        s.sendLocalReply(status, HttpResponseStatus.valueOf(status).reasonPhrase(), null, details);
+        s.sendLocalReply(status, StatusLines.of(status).reasonPhrase(), null, details);
     }
 
     // ---------------------------------------------------------------- writes (from the stream)
@@ -452,7 +454,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         stats.rq1xx.inc();
         HttpResponseStatus status = headers == null ? HttpResponseStatus.CONTINUE
-                : HttpResponseStatus.valueOf(headers.status());
+                : StatusLines.of(headers.status());
         DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
         if (headers != null) {
             r.headers().add(NettyHeaderMap.toNettyHeaders(headers));
@@ -496,7 +498,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (closeAfterResponse) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), h),
+        ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, StatusLines.of(status), h),
                 ctx.voidPromise());
         if (endStream) {
             ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());

@@ -117,6 +117,23 @@ public final class NettyHeaderMap implements HeaderMap {
         return out;
     }
 
+    /**
+     * An HTTP/1.1 request head over {@code h}'s own header object, without copying it: request line from
+     * {@code :method}/{@code :path}, and {@code Host} set from {@code :authority} in that object. The caller
+     * encodes it at once on the stream's event loop and removes {@code Host} again (the upstream HTTP/1.1
+     * codec does this per request).
+     */
+    public static HttpRequest wrapAsNettyRequest(NettyHeaderMap h) {
+        String method = h.get(METHOD);
+        String path = h.get(PATH);
+        String authority = h.get(AUTHORITY);
+        if (authority != null) {
+            h.headers.set(HttpHeaderNames.HOST, authority);
+        }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1,
+                HttpMethod.valueOf(method == null ? "GET" : method), path == null ? "/" : path, h.headers);
+    }
+
     /** The backing Netty headers (regular headers only); host-internal. */
     public HttpHeaders nettyHeaders() {
         return headers;

@@ -285,14 +285,18 @@ final class ClusterImpl implements UpstreamCluster {
     @Override
     public HttpConnectionPool httpConnectionPool(Host host, Dispatcher dispatcher) {
         LoopPools lp = loopPools(dispatcher);
-        return lp.http.computeIfAbsent(hostImpl(host), h -> new HttpConnectionPoolImpl(this, h, lp.loop));
+        HostImpl h = hostImpl(host);
+        HttpConnectionPool pool = lp.http.get(h);  // the common case: no lambda, no allocation
+        return pool != null ? pool : lp.http.computeIfAbsent(h, k -> new HttpConnectionPoolImpl(this, k, lp.loop));
     }
 
     /** This loop's TCP pool for {@code host}; same rules as {@link #httpConnectionPool}. */
     @Override
     public TcpConnectionPool tcpConnectionPool(Host host, Dispatcher dispatcher) {
         LoopPools lp = loopPools(dispatcher);
-        return lp.tcp.computeIfAbsent(hostImpl(host), h -> new TcpConnectionPoolImpl(this, h, lp.loop));
+        HostImpl h = hostImpl(host);
+        TcpConnectionPool pool = lp.tcp.get(h);
+        return pool != null ? pool : lp.tcp.computeIfAbsent(h, k -> new TcpConnectionPoolImpl(this, k, lp.loop));
     }
 
     private LoopPools loopPools(Dispatcher dispatcher) {

@@ -292,19 +292,27 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
             if (!active() || requestComplete) {
                 return;
             }
-            HttpRequest req = NettyHeaderMap.toNettyRequest(headers);
+            // The downstream's own header object is written as is (no copy per request); Host and the framing
+            // header this request needs are added for the encode, which runs now on this loop, and taken off
+            // again so the request map that filters and access logs see stays as it was.
+            boolean wrapped = headers instanceof NettyHeaderMap;
+            HttpRequest req = wrapped ? NettyHeaderMap.wrapAsNettyRequest((NettyHeaderMap) headers)
+                    : NettyHeaderMap.toNettyRequest(headers);
             headRequest = HttpMethod.HEAD.equals(req.method());
             if (!HttpUtil.isKeepAlive(req)) {
                 keepAlive = false;
             }
             HttpHeaders h = req.headers();
+            CharSequence added = null;
             if (!endStream && !HttpUtil.isContentLengthSet(req) && !HttpUtil.isTransferEncodingChunked(req)) {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                added = HttpHeaderNames.TRANSFER_ENCODING;
             }
             if (endStream && !HttpUtil.isContentLengthSet(req) && !HttpUtil.isTransferEncodingChunked(req)
                     && !BODILESS.contains(req.method())) {
                 // Envoy's HTTP/1 codec: a headers-only request of a method that may carry a body says so.
                 h.set(HttpHeaderNames.CONTENT_LENGTH, HttpHeaderValues.ZERO);
+                added = HttpHeaderNames.CONTENT_LENGTH;
             }
             if (endStream) {
                 requestComplete = true;
@@ -312,6 +320,12 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
                 channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             } else {
                 channel.writeAndFlush(req);
+            }
+            if (wrapped) {
+                h.remove(HttpHeaderNames.HOST);
+                if (added != null) {
+                    h.remove(added);
+                }
             }
         }
 

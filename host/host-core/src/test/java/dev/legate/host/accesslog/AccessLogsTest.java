@@ -130,7 +130,7 @@ class AccessLogsTest {
         StreamInfoImpl info = new StreamInfoImpl(new InetSocketAddress("10.1.2.3", 1), new InetSocketAddress(
                 "127.0.0.1", 2), null);
         info.addBytesSent(9);
-        assertThat(f.format(new LogContext(null, null, null, info, System.nanoTime()))).isEqualTo("- - - 9");
+        assertThat(f.format(new LogContext(null, null, null, info, System.nanoTime()))).isEqualTo("- - 0 9");  // Envoy: 0 when no response was sent
         FormatString omit = FormatString.parse("[%REQ(:PATH)%]", true, "f");
         assertThat(omit.format(new LogContext(null, null, null, info, System.nanoTime()))).isEqualTo("[]");
     }

@@ -308,12 +308,13 @@ class Http1ConnectionHandlerTest {
     }
 
     @Test
-    void missingHostGets400() {
+    void missingHostGets400AndTheConnectionCloses() {
         start();
         send("GET / HTTP/1.1\r\n\r\n");
         Resp r = only(out());
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.body()).isEmpty();
+        assertThat(ch.isOpen()).isFalse();
         assertThat(cfg.completed.get(0).details()).isEqualTo("missing_host_header");
     }
 

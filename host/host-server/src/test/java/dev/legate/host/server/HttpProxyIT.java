@@ -259,6 +259,12 @@ class HttpProxyIT {
     }
 
     @Test
+    void statusLinesUseEnvoysReasonPhrases() throws Exception {
+        String out = proxy.raw("listener_0", "GET /status/413 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5000);
+        assertThat(out).startsWith("HTTP/1.1 413 Payload Too Large\r\n").endsWith("status 413<EOF>");
+    }
+
+    @Test
     void headRequestHasNoBody() throws Exception {
         String out = proxy.raw("listener_0", "HEAD /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5000);
         assertThat(out).startsWith("HTTP/1.1 200");

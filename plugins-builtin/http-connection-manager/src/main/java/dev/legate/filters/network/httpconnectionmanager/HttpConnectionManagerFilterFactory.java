@@ -102,6 +102,11 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
         if (statPrefix.isEmpty()) {
             throw ConfigException.at("stat_prefix", "\"\" (expected: non-empty)");
         }
+        if (config.getProxy100Continue()) {
+            // Relaying the upstream's 100 needs a 1xx path through the filters (Envoy's encode1xxHeaders),
+            // which the SPI does not have yet; answering 100 here (the default) works with every client.
+            throw ConfigFields.unsupported("proxy_100_continue");
+        }
         CodecType codec = switch (config.getCodecType()) {
             case AUTO -> CodecType.AUTO;
             case HTTP1 -> CodecType.HTTP1;

@@ -66,7 +66,7 @@ class HttpConnectionManagerConfigTest {
     void setFieldsAreHonoured() {
         HttpConnectionManagerSettings s = settings("stat_prefix: 'x' codec_type: HTTP1 " + ROUTES + ROUTER
                 + "max_request_headers_kb { value: 8 } stream_idle_timeout { seconds: 2 } "
-                + "request_timeout { nanos: 500000000 } proxy_100_continue: true "
+                + "request_timeout { nanos: 500000000 } "
                 + "common_http_protocol_options { idle_timeout { seconds: 7 } max_headers_count { value: 20 } }");
 
         assertThat(s.codecType()).isEqualTo(CodecType.HTTP1);
@@ -75,7 +75,6 @@ class HttpConnectionManagerConfigTest {
         assertThat(s.requestTimeoutMillis()).isEqualTo(500);
         assertThat(s.connectionIdleTimeoutMillis()).isEqualTo(7000);
         assertThat(s.maxHeadersCount()).isEqualTo(20);
-        assertThat(s.proxy100Continue()).isTrue();
     }
 
     @Test
@@ -130,6 +129,8 @@ class HttpConnectionManagerConfigTest {
     @Test
     void behaviourChangingFieldsAreErrorsAndHarmlessOnesAreAccepted() {
         assertThat(error("stat_prefix: 'x' tracing { } " + ROUTES + ROUTER)).isEqualTo("tracing: not supported yet");
+        assertThat(error("stat_prefix: 'x' proxy_100_continue: true " + ROUTES + ROUTER))
+                .isEqualTo("proxy_100_continue: not supported yet");
         assertThat(error("stat_prefix: 'x' upgrade_configs { upgrade_type: 'websocket' } " + ROUTES + ROUTER))
                 .isEqualTo("upgrade_configs: not supported yet");
         assertThat(error("stat_prefix: 'x' local_reply_config { } " + ROUTES + ROUTER))

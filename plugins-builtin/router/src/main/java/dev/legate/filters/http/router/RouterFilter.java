@@ -299,9 +299,11 @@ public final class RouterFilter implements HttpFilter {
     private void sendDirectResponse(DirectResponseEntry direct, HeaderMap headers) {
         int status = direct.responseCode();
         String location = direct.newLocation(headers);
-        if (location != null) {
+        Route route = callbacks.route();
+        if (route != null && route.config().hasRedirect()) {
             settings.stats().rqRedirect.inc();
         } else {
+            // a direct_response (with a location when its status is 201 or 3xx, as Envoy adds one)
             settings.stats().rqDirectResponse.inc();
         }
         StreamInfo info = callbacks.streamInfo();

@@ -303,15 +303,23 @@ final class RouterFakes {
         }
     }
 
-    record FakeRoute(RouteEntry routeEntry, DirectResponseEntry directResponseEntry) implements Route {
-        @Override
-        public String name() {
-            return "";
+    /** A route; {@code config} says which action it came from (a redirect, a direct_response, a route). */
+    record FakeRoute(RouteEntry routeEntry, DirectResponseEntry directResponseEntry,
+                     io.envoyproxy.envoy.config.route.v3.Route config) implements Route {
+
+        FakeRoute(RouteEntry routeEntry, DirectResponseEntry directResponseEntry) {
+            this(routeEntry, directResponseEntry, io.envoyproxy.envoy.config.route.v3.Route.getDefaultInstance());
+        }
+
+        /** A route whose config is a {@code redirect}. */
+        static FakeRoute redirect(DirectResponseEntry entry) {
+            return new FakeRoute(null, entry, io.envoyproxy.envoy.config.route.v3.Route.newBuilder()
+                    .setRedirect(io.envoyproxy.envoy.config.route.v3.RedirectAction.getDefaultInstance()).build());
         }
 
         @Override
-        public io.envoyproxy.envoy.config.route.v3.Route config() {
-            return io.envoyproxy.envoy.config.route.v3.Route.getDefaultInstance();
+        public String name() {
+            return "";
         }
 
         @Override

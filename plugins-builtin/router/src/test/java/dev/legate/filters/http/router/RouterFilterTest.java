@@ -145,7 +145,7 @@ class RouterFilterTest {
 
     @Test
     void redirectSendsLocationAndEmptyBody() {
-        callbacks.route = new FakeRoute(null, new FakeDirectResponse(301, "", "https://example.com/"));
+        callbacks.route = FakeRoute.redirect(new FakeDirectResponse(301, "", "https://example.com/"));
         filter.decodeHeaders(get(), true);
 
         assertThat(callbacks.localReply.status()).isEqualTo(301);
@@ -154,6 +154,17 @@ class RouterFilterTest {
         assertThat(callbacks.localReply.headers().get("x-route-response")).isEqualTo("added");
         assertThat(callbacks.localReply.details()).isEqualTo("direct_response");
         assertThat(store.counter("http.ingress.rq_redirect")).isEqualTo(1);
+    }
+
+    @Test
+    void directResponseWithA3xxStatusCarriesALocationButCountsAsADirectResponse() {
+        callbacks.route = new FakeRoute(null, new FakeDirectResponse(302, "moved", "http://x/here"));
+        filter.decodeHeaders(get(), true);
+
+        assertThat(callbacks.localReply.status()).isEqualTo(302);
+        assertThat(callbacks.localReply.headers().get("location")).isEqualTo("http://x/here");
+        assertThat(store.counter("http.ingress.rq_direct_response")).isEqualTo(1);
+        assertThat(store.counter("http.ingress.rq_redirect")).isZero();
     }
 
     @Test
