@@ -83,8 +83,8 @@ run() { # name port -> "rps p99ms"
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' "$WORK/$1.out")
   echo "$rps $p99"
 }
-# warm-up (JIT) for Legate, not counted
-wrk -t1 -c50 -d5s "http://127.0.0.1:$LEGATE_PORT/" >/dev/null 2>&1
+# warm-up, not counted: the JIT compiles Legate's data path in the first seconds of load
+wrk -t1 -c50 -d15s "http://127.0.0.1:$LEGATE_PORT/" >/dev/null 2>&1
 
 : > "$WORK/results"
 r=1
