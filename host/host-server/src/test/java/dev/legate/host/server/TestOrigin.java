@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /sha256}: 200, body = hex SHA-256 of the request body (for large uploads)</li>
  *   <li>{@code /bytes/<n>}: 200, {@code n} bytes of a repeating pattern, chunked</li>
  *   <li>{@code /slow/<ms>}: waits, then 200</li>
+ *   <li>{@code /drain-after/<ms>}: waits without reading the body, then reads it all; 200 with its length</li>
  *   <li>{@code /flaky/<key>/<failures>}: 503 for the first {@code failures} calls with that key (counted across
  *       all origins of the test JVM), then 200</li>
  *   <li>{@code /status/<code>}: that status, body {@code status <code>}</li>
@@ -39,6 +40,9 @@ final class TestOrigin implements AutoCloseable {
     /** Shared by all origins: a retry that moves to another endpoint still sees the same count. */
     private static final Map<String, AtomicInteger> FLAKY = new ConcurrentHashMap<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** Body bytes written by {@code /bytes/...} so far, and read by {@code /drain-after/...} so far. */
+    final java.util.concurrent.atomic.AtomicLong bodyBytesWritten = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong bodyBytesRead = new java.util.concurrent.atomic.AtomicLong();
     final List<Map<String, List<String>>> requestHeaders = new CopyOnWriteArrayList<>();
 
     TestOrigin(String name) throws IOException {
@@ -85,9 +89,20 @@ final class TestOrigin implements AutoCloseable {
                 try (OutputStream out = ex.getResponseBody()) {
                     byte[] chunk = pattern(65536);
                     for (long left = n; left > 0; left -= chunk.length) {
-                        out.write(chunk, 0, (int) Math.min(chunk.length, left));
+                        int k = (int) Math.min(chunk.length, left);
+                        out.write(chunk, 0, k);
+                        bodyBytesWritten.addAndGet(k);
                     }
                 }
+            } else if (path.startsWith("/drain-after/")) {
+                Thread.sleep(Long.parseLong(path.substring("/drain-after/".length())));
+                try (InputStream in = ex.getRequestBody()) {
+                    byte[] buf = new byte[65536];
+                    for (int k; (k = in.read(buf)) > 0; ) {
+                        bodyBytesRead.addAndGet(k);
+                    }
+                }
+                send(ex, 200, Long.toString(bodyBytesRead.get()).getBytes(StandardCharsets.US_ASCII));
             } else if (path.startsWith("/slow/")) {
                 ex.getRequestBody().readAllBytes();
                 Thread.sleep(Long.parseLong(path.substring("/slow/".length())));
