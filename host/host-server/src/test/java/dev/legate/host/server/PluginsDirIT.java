@@ -13,34 +13,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** A third-party plugin jar dropped into --plugins-dir is all it takes. */
 class PluginsDirIT {
 
-    static final String CONFIG = """
-            admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-            static_resources:
-              listeners:
-              - name: listener_0
-                address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                filter_chains:
-                - filters:
-                  - name: envoy.filters.network.http_connection_manager
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                      stat_prefix: ingress_http
-                      route_config:
-                        virtual_hosts:
-                        - name: all
-                          domains: ["*"]
-                          routes:
-                          - match: { prefix: "/" }
-                            direct_response: { status: 200, body: { inline_string: "hello" } }
-                      http_filters:
-                      - name: legate.examples.add_header
-                        typed_config:
-                          "@type": type.googleapis.com/xds.type.v3.TypedStruct
-                          type_url: type.googleapis.com/legate.examples.AddHeader
-                          value: { header: x-legate-example, value: hello }
-                      - name: envoy.filters.http.router
-                        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-            """;
+    static final String CONFIG = Proxy.httpConfig(
+            "{ virtual_hosts: [ { name: all, domains: [\"*\"], routes: [ { match: { prefix: \"/\" },"
+                    + " direct_response: { status: 200, body: { inline_string: \"hello\" } } } ] } ] }",
+            "[]",
+            "{ name: legate.examples.add_header, typed_config: { \"@type\": type.googleapis.com/xds.type.v3.TypedStruct,"
+                    + " type_url: type.googleapis.com/legate.examples.AddHeader,"
+                    + " value: { header: x-legate-example, value: hello } } }");
 
     @Test
     void exampleJarInPluginsDirAddsItsHeader(@TempDir Path plugins) throws Exception {

@@ -94,6 +94,15 @@ final class Proxy implements AutoCloseable {
 
     /** A listener + HCM + router config around {@code routeConfig} and {@code clusters} (YAML fragments). */
     static String httpConfig(String routeConfig, String clusters) {
+        return httpConfig(routeConfig, clusters, "");
+    }
+
+    /**
+     * Like {@link #httpConfig(String, String)}, with {@code filterBeforeRouter} (one {@code http_filters}
+     * entry in YAML flow style, or {@code ""}) ahead of the router.
+     */
+    static String httpConfig(String routeConfig, String clusters, String filterBeforeRouter) {
+        String extra = filterBeforeRouter.isEmpty() ? "" : "\n          - " + filterBeforeRouter;  // the text block's indentation
         return """
                 admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
                 static_resources:
@@ -107,11 +116,11 @@ final class Proxy implements AutoCloseable {
                           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                           stat_prefix: ingress_http
                           route_config: %s
-                          http_filters:
+                          http_filters:%s
                           - name: envoy.filters.http.router
                             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
                   clusters: %s
-                """.formatted(routeConfig, clusters);
+                """.formatted(routeConfig, extra, clusters);
     }
 
     /** A STATIC cluster YAML flow mapping with the given endpoints (ports on 127.0.0.1). */
