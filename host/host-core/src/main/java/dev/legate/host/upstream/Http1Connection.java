@@ -13,7 +13,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -82,11 +81,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
     }
 
     void connect() {
-        stats.cxTotal.inc();
-        stats.cxActive.inc();
+        UpstreamConnections.countOpened(stats, host);
         stats.cxHttp1Total.inc();
-        host.cxTotal.increment();
-        host.cxActive.incrementAndGet();
         ChannelFuture f = UpstreamConnections.bootstrap(pool.cluster, pool.loop, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -113,12 +109,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
         }
         state = State.CLOSED;
         Throwable cause = f.cause();
-        boolean timeout = cause instanceof ConnectTimeoutException;
-        stats.cxConnectFail.inc();
-        host.cxConnectFail.increment();
-        if (timeout) {
-            stats.cxConnectTimeout.inc();
-        }
+        boolean timeout = UpstreamConnections.countConnectFailure(stats, host, cause);
         log.debug("upstream connect to {} failed: {}", host, cause == null ? "cancelled" : cause.toString());
         destroy(timeout);
         channel.close();
@@ -132,15 +123,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
         }
         destroyed = true;
         cancelIdleTimer();
-        stats.cxActive.dec();
-        host.cxActive.decrementAndGet();
-        stats.cxDestroy.inc();
-        if (local) {
-            stats.cxDestroyLocal.inc();
-        } else {
-            stats.cxDestroyRemote.inc();
-        }
-        pool.cluster.resources.connections.release();
+        UpstreamConnections.countDestroyed(pool.cluster, stats, host, local);
     }
 
     /** Closes from this side; the pool has already accounted for the connection. */

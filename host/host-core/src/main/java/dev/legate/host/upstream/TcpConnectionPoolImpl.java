@@ -18,7 +18,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
@@ -103,10 +102,7 @@ final class TcpConnectionPoolImpl implements TcpConnectionPool {
         }
 
         void connect() {
-            stats.cxTotal.inc();
-            stats.cxActive.inc();
-            host.cxTotal.increment();
-            host.cxActive.incrementAndGet();
+            UpstreamConnections.countOpened(stats, host);
             host.rqTotal.increment();
             host.rqActive.incrementAndGet();
             ChannelFuture f = UpstreamConnections.bootstrap(cluster, loop, new ChannelInitializer<Channel>() {
@@ -158,12 +154,7 @@ final class TcpConnectionPoolImpl implements TcpConnectionPool {
                 return;
             }
             Throwable cause = f.cause();
-            boolean timeout = cause instanceof ConnectTimeoutException;
-            stats.cxConnectFail.inc();
-            host.cxConnectFail.increment();
-            if (timeout) {
-                stats.cxConnectTimeout.inc();
-            }
+            boolean timeout = UpstreamConnections.countConnectFailure(stats, host, cause);
             log.debug("upstream connect to {} failed: {}", host, String.valueOf(cause));
             destroy(timeout);
             channel.close();
@@ -175,16 +166,8 @@ final class TcpConnectionPoolImpl implements TcpConnectionPool {
                 return;
             }
             destroyed = true;
-            stats.cxActive.dec();
-            host.cxActive.decrementAndGet();
             host.requestDone(false);
-            stats.cxDestroy.inc();
-            if (local) {
-                stats.cxDestroyLocal.inc();
-            } else {
-                stats.cxDestroyRemote.inc();
-            }
-            cluster.resources.connections.release();
+            UpstreamConnections.countDestroyed(cluster, stats, host, local);
         }
 
         // TcpUpstreamConnection

@@ -43,6 +43,46 @@ final class UpstreamConnections {
                 .handler(handler);
     }
 
+    /** Counts a connection attempt: {@code upstream_cx_total}, {@code upstream_cx_active} and the host's. */
+    static void countOpened(ClusterStats stats, HostImpl host) {
+        stats.cxTotal.inc();
+        stats.cxActive.inc();
+        host.cxTotal.increment();
+        host.cxActive.incrementAndGet();
+    }
+
+    /**
+     * Counts a failed connect: {@code upstream_cx_connect_fail} (and the host's), plus
+     * {@code upstream_cx_connect_timeout} when it timed out.
+     *
+     * @return whether the connect timed out (Envoy then counts the connection's end as local)
+     */
+    static boolean countConnectFailure(ClusterStats stats, HostImpl host, Throwable cause) {
+        boolean timeout = cause instanceof ConnectTimeoutException;
+        stats.cxConnectFail.inc();
+        host.cxConnectFail.increment();
+        if (timeout) {
+            stats.cxConnectTimeout.inc();
+        }
+        return timeout;
+    }
+
+    /**
+     * Counts a connection's end, once per connection: {@code upstream_cx_active} (and the host's) down,
+     * {@code upstream_cx_destroy} and its local/remote variant up, and the {@code max_connections} slot freed.
+     */
+    static void countDestroyed(ClusterImpl cluster, ClusterStats stats, HostImpl host, boolean local) {
+        stats.cxActive.dec();
+        host.cxActive.decrementAndGet();
+        stats.cxDestroy.inc();
+        if (local) {
+            stats.cxDestroyLocal.inc();
+        } else {
+            stats.cxDestroyRemote.inc();
+        }
+        cluster.resources.connections.release();
+    }
+
     /** Envoy's reset reason for a failed connect. */
     static ResetReason reason(Throwable cause) {
         if (cause instanceof ConnectTimeoutException) {
