@@ -253,6 +253,9 @@ class CorsIT {
                 .isEqualTo(2);
         assertThat(after.get("http.ingress_http.cors.origin_invalid")
                 - before.get("http.ingress_http.cors.origin_invalid")).isEqualTo(1);
+        HttpResponse<String> prometheus = proxy.admin("GET", "/stats/prometheus");
+        assertThat(prometheus.body()).contains("envoy_http_cors_origin_valid{envoy_http_conn_manager_prefix=\"ingress_http\"} "
+                + after.get("http.ingress_http.cors.origin_valid"));
     }
 
     /** The {@code cors.} counters as {@code /stats} prints them ({@code name: value} lines). */
