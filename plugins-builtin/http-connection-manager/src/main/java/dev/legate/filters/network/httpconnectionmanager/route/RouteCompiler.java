@@ -46,7 +46,9 @@ final class RouteCompiler {
             "max_direct_response_body_size_bytes", "typed_per_filter_config", "ignore_port_in_host_matching");
     private static final Set<String> VHOST_FIELDS = Set.of("name", "domains", "routes", "require_tls",
             "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
-            "response_headers_to_remove", "typed_per_filter_config", "retry_policy");
+            "response_headers_to_remove", "typed_per_filter_config", "retry_policy",
+            // the deprecated CORS policy: read by envoy.filters.http.cors through Route.virtualHost()
+            "cors");
     private static final Set<String> VHOST_HARMLESS = Set.of("virtual_clusters", "rate_limits", "metadata");
     private static final Set<String> ROUTE_FIELDS = Set.of("name", "match", "route", "redirect", "direct_response",
             "typed_per_filter_config", "request_headers_to_add", "request_headers_to_remove",
@@ -55,7 +57,9 @@ final class RouteCompiler {
     private static final Set<String> ACTION_FIELDS = Set.of("cluster", "cluster_header", "weighted_clusters",
             "cluster_not_found_response_code", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
             "auto_host_rewrite", "host_rewrite_header", "append_x_forwarded_host", "timeout", "idle_timeout",
-            "retry_policy");
+            "retry_policy",
+            // the deprecated CORS policy: read by envoy.filters.http.cors through Route.config()
+            "cors");
     private static final Set<String> ACTION_HARMLESS = Set.of("priority", "rate_limits", "include_vh_rate_limits",
             "hash_policy", "early_data_policy");
     private static final Set<String> WEIGHT_FIELDS = Set.of("name", "cluster_header", "weight",
