@@ -27,6 +27,22 @@ public interface HttpFilterFactory<C> extends ExtensionPoint {
         return null;
     }
 
+    /**
+     * Compiles one {@code typed_per_filter_config} entry after the host has bound it to
+     * {@link #perRouteConfigType()} (Envoy's {@code createRouteSpecificFilterConfig}): once per entry, when the
+     * route table is built, on the main thread. What it returns is what the filter later gets from
+     * {@link HttpFilterCallbacks#perRouteConfig} and {@link Route#perFilterConfig}, shared by every event loop,
+     * so it must be immutable. The default returns {@code config} as bound.
+     *
+     * @param config  the bound per-route config, never {@code null}
+     * @param context the listener's factory context
+     * @throws dev.legate.api.ConfigException naming the field of {@code config} that cannot be run; the host
+     *         puts the entry's path in front
+     */
+    default Object createRouteSpecificConfig(Object config, FactoryContext context) {
+        return config;
+    }
+
     /** Whether this filter ends the chain (the router): it must be last, and only it may be last. */
     default boolean isTerminal() {
         return false;

@@ -1,6 +1,7 @@
 package dev.legate.api.http;
 
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import java.util.List;
 
 /**
  * The route chosen for a request (Envoy's {@code Router::Route}): exactly one of {@link #routeEntry()} (send
@@ -30,4 +31,14 @@ public interface Route {
      * configuration), as bound by the filter's factory; {@code null} when none.
      */
     Object perFilterConfig(String filterName);
+
+    /**
+     * Every level's per-filter config for {@code filterName}, most specific first (weighted cluster, route,
+     * virtual host, route configuration), as Envoy's {@code traversePerFilterConfig} visits them; for filters
+     * that merge settings across levels. Empty when none.
+     */
+    default List<Object> perFilterConfigs(String filterName) {
+        Object o = perFilterConfig(filterName);
+        return o == null ? List.of() : List.of(o);
+    }
 }

@@ -119,7 +119,12 @@ public final class FactoryContextImpl implements FactoryContext {
         if (type == null) {
             throw ConfigException.at(path, "filter " + filterName + " takes no per-route config");
         }
-        return shared.binder().bind(type, config, filterName, path);
+        Object bound = shared.binder().bind(type, config, filterName, path);
+        try {
+            return factory.createRouteSpecificConfig(bound, this);
+        } catch (ConfigException e) {
+            throw e.under(path);
+        }
     }
 
     @Override

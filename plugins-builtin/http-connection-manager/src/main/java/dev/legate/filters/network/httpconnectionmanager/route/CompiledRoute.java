@@ -5,7 +5,7 @@ import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.Route;
 import dev.legate.api.http.RouteEntry;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -24,7 +24,7 @@ final class CompiledRoute implements Route {
     private final CompiledMatch match;
     private final ForwardingEntry entry;
     private final LocalReplyEntry directResponse;
-    private final Map<String, Object> perFilterConfigs;
+    private final FilterConfigs filterConfigs;
     private final ClusterKind clusterKind;
     private final String clusterHeader;
     private final ForwardingEntry.WeightedTarget[] targets;
@@ -32,7 +32,7 @@ final class CompiledRoute implements Route {
     private final String randomValueHeader;
 
     CompiledRoute(io.envoyproxy.envoy.config.route.v3.Route config, VirtualHost virtualHost, CompiledMatch match,
-                  ForwardingEntry entry, LocalReplyEntry directResponse, Map<String, Object> perFilterConfigs,
+                  ForwardingEntry entry, LocalReplyEntry directResponse, FilterConfigs filterConfigs,
                   ClusterKind clusterKind, String clusterHeader, ForwardingEntry.WeightedTarget[] targets,
                   long totalWeight, String randomValueHeader) {
         this.name = config.getName();
@@ -41,7 +41,7 @@ final class CompiledRoute implements Route {
         this.match = match;
         this.entry = entry;
         this.directResponse = directResponse;
-        this.perFilterConfigs = Map.copyOf(perFilterConfigs);
+        this.filterConfigs = filterConfigs;
         this.clusterKind = clusterKind;
         this.clusterHeader = clusterHeader;
         this.targets = targets;
@@ -58,12 +58,12 @@ final class CompiledRoute implements Route {
         switch (clusterKind) {
             case HEADER: {
                 String cluster = headers.get(clusterHeader);
-                return new Resolved(this, new ForwardingEntry(entry.action(), emptyToNull(cluster), null), Map.of());
+                return new Resolved(this, new ForwardingEntry(entry.action(), emptyToNull(cluster), null), filterConfigs);
             }
             case WEIGHTED: {
                 ForwardingEntry.WeightedTarget t = pick(headers);
                 String cluster = t.name() != null ? t.name() : emptyToNull(headers.get(t.clusterHeader()));
-                return new Resolved(this, new ForwardingEntry(entry.action(), cluster, t), t.perFilterConfigs());
+                return new Resolved(this, new ForwardingEntry(entry.action(), cluster, t), t.filterConfigs());
             }
             default:
                 return this;
@@ -129,11 +129,16 @@ final class CompiledRoute implements Route {
 
     @Override
     public Object perFilterConfig(String filterName) {
-        return perFilterConfigs.get(filterName);
+        return filterConfigs.mostSpecific(filterName);
+    }
+
+    @Override
+    public List<Object> perFilterConfigs(String filterName) {
+        return filterConfigs.all(filterName);
     }
 
     /** The per-request view: the same route with the chosen cluster and its weighted-cluster settings. */
-    private record Resolved(CompiledRoute route, ForwardingEntry entry, Map<String, Object> weightedConfigs)
+    private record Resolved(CompiledRoute route, ForwardingEntry entry, FilterConfigs filterConfigs)
             implements Route {
 
         @Override
@@ -163,8 +168,12 @@ final class CompiledRoute implements Route {
 
         @Override
         public Object perFilterConfig(String filterName) {
-            Object o = weightedConfigs.get(filterName);
-            return o != null ? o : route.perFilterConfig(filterName);
+            return filterConfigs.mostSpecific(filterName);
+        }
+
+        @Override
+        public List<Object> perFilterConfigs(String filterName) {
+            return filterConfigs.all(filterName);
         }
     }
 }

@@ -4,7 +4,6 @@ import dev.legate.api.StreamInfo;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.RetryPolicy;
 import dev.legate.api.http.RouteEntry;
-import java.util.Map;
 
 /**
  * A route that forwards upstream, compiled from {@code RouteAction} (Envoy's {@code RouteEntryImplBase}).
@@ -21,10 +20,13 @@ final class ForwardingEntry implements RouteEntry {
                   HeaderMutations[] requestMutations, HeaderMutations[] responseMutations) {
     }
 
-    /** One {@code weighted_clusters.clusters[]} entry. */
+    /**
+     * One {@code weighted_clusters.clusters[]} entry; {@code filterConfigs} are its own
+     * {@code typed_per_filter_config} over the route's.
+     */
     record WeightedTarget(String name, String clusterHeader, long weight, HeaderMutations requestMutations,
                           HeaderMutations responseMutations, String hostRewriteLiteral,
-                          Map<String, Object> perFilterConfigs) {
+                          FilterConfigs filterConfigs) {
     }
 
     static final String ORIGINAL_PATH = "x-envoy-original-path";

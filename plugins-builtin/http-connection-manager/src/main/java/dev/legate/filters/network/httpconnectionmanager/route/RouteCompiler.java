@@ -74,7 +74,7 @@ final class RouteCompiler {
     private final Set<String> clusterNames;
     private HeaderMutations configRequest;
     private HeaderMutations configResponse;
-    private Map<String, Object> configFilterConfigs;
+    private FilterConfigs configFilterConfigs;
 
     RouteCompiler(RouteConfiguration config, String path, FactoryContext context) {
         this.config = config;
@@ -94,7 +94,8 @@ final class RouteCompiler {
                 config.getRequestHeadersToRemoveList(), p("request_"), true);
         configResponse = HeaderMutations.compile(config.getResponseHeadersToAddList(),
                 config.getResponseHeadersToRemoveList(), p("response_"), false);
-        configFilterConfigs = perFilterConfigs(config.getTypedPerFilterConfigMap(), p("typed_per_filter_config"));
+        configFilterConfigs = FilterConfigs.NONE.over(
+                perFilterConfigs(config.getTypedPerFilterConfigMap(), p("typed_per_filter_config")));
         List<String> internalOnly = new ArrayList<>();
         for (int i = 0; i < config.getInternalOnlyHeadersCount(); i++) {
             String h = config.getInternalOnlyHeaders(i).toLowerCase(Locale.ROOT);
@@ -159,8 +160,8 @@ final class RouteCompiler {
                 vhc.getRequestHeadersToRemoveList(), vp + ".request_", true);
         HeaderMutations vhResponse = HeaderMutations.compile(vhc.getResponseHeadersToAddList(),
                 vhc.getResponseHeadersToRemoveList(), vp + ".response_", false);
-        Map<String, Object> vhFilterConfigs = new HashMap<>(configFilterConfigs);
-        vhFilterConfigs.putAll(perFilterConfigs(vhc.getTypedPerFilterConfigMap(), vp + ".typed_per_filter_config"));
+        FilterConfigs vhFilterConfigs = configFilterConfigs.over(
+                perFilterConfigs(vhc.getTypedPerFilterConfigMap(), vp + ".typed_per_filter_config"));
         RetryPolicy vhRetry = vhc.hasRetryPolicy() ? Retries.compile(vhc.getRetryPolicy(), vp + ".retry_policy") : null;
         if (vhc.getRequireTls() == VirtualHost.TlsRequirementType.UNRECOGNIZED) {
             throw ConfigException.at(vp + ".require_tls", "unknown value");
@@ -176,14 +177,14 @@ final class RouteCompiler {
             LocalReplyEntry https = new LocalReplyEntry(301, "",
                     new LocalReplyEntry.Redirect("https", null, null, null, false, null, null, false),
                     new HeaderMutations[0]);
-            tlsRedirect = new CompiledRoute(Route.getDefaultInstance(), vhc, null, null, https, Map.of(),
+            tlsRedirect = new CompiledRoute(Route.getDefaultInstance(), vhc, null, null, https, FilterConfigs.NONE,
                     CompiledRoute.ClusterKind.NONE, null, null, 0, null);
         }
         return new RouteTable.VirtualHostRoutes(vhc.getName(), vhc, routes, vhc.getRequireTls(), tlsRedirect);
     }
 
     private CompiledRoute route(Route rc, VirtualHost vhc, String rp, HeaderMutations vhRequest,
-                                HeaderMutations vhResponse, Map<String, Object> vhFilterConfigs, RetryPolicy vhRetry) {
+                                HeaderMutations vhResponse, FilterConfigs vhFilterConfigs, RetryPolicy vhRetry) {
         ConfigFields.check(rc, rp, ROUTE_FIELDS, ROUTE_HARMLESS);
         if (!rc.hasMatch()) {
             throw ConfigException.at(rp + ".match", "missing (expected: a route match)");
@@ -199,8 +200,8 @@ final class RouteCompiler {
         HeaderMutations[] responseChain = mostSpecificWins
                 ? HeaderMutations.chain(configResponse, vhResponse, routeResponse)
                 : HeaderMutations.chain(routeResponse, vhResponse, configResponse);
-        Map<String, Object> filterConfigs = new HashMap<>(vhFilterConfigs);
-        filterConfigs.putAll(perFilterConfigs(rc.getTypedPerFilterConfigMap(), rp + ".typed_per_filter_config"));
+        FilterConfigs filterConfigs = vhFilterConfigs.over(
+                perFilterConfigs(rc.getTypedPerFilterConfigMap(), rp + ".typed_per_filter_config"));
 
         switch (rc.getActionCase()) {
             case ROUTE:
@@ -222,7 +223,7 @@ final class RouteCompiler {
 
     private CompiledRoute forwarding(Route rc, VirtualHost vhc, String rp, CompiledMatch match,
                                      HeaderMutations[] requestChain, HeaderMutations[] responseChain,
-                                     Map<String, Object> filterConfigs, RetryPolicy vhRetry) {
+                                     FilterConfigs filterConfigs, RetryPolicy vhRetry) {
         RouteAction a = rc.getRoute();
         String ap = rp + ".route";
         ConfigFields.check(a, ap, ACTION_FIELDS, ACTION_HARMLESS);
@@ -280,7 +281,7 @@ final class RouteCompiler {
 
     @SuppressWarnings("deprecation") // total_weight is deprecated but still Envoy config
     private CompiledRoute weighted(Route rc, VirtualHost vhc, String wp, WeightedCluster wc, CompiledMatch match,
-                                   ForwardingEntry.Action action, Map<String, Object> filterConfigs) {
+                                   ForwardingEntry.Action action, FilterConfigs filterConfigs) {
         ConfigFields.check(wc, wp, Set.of("clusters", "total_weight", "header_name"), Set.of("runtime_key_prefix"));
         if (wc.getClustersCount() == 0) {
             throw ConfigException.at(wp + ".clusters", "[] (expected: at least one cluster)");
@@ -308,7 +309,7 @@ final class RouteCompiler {
                             cp + ".request_", true),
                     HeaderMutations.compile(cw.getResponseHeadersToAddList(), cw.getResponseHeadersToRemoveList(),
                             cp + ".response_", false),
-                    cw.getHostRewriteLiteral().isEmpty() ? null : cw.getHostRewriteLiteral(), Map.copyOf(own));
+                    cw.getHostRewriteLiteral().isEmpty() ? null : cw.getHostRewriteLiteral(), filterConfigs.over(own));
         }
         if (total <= 0 || total > 0xFFFF_FFFFL) {
             throw ConfigException.at(wp + ".clusters", "total weight " + total + " (expected: > 0 and < 2^32)");

@@ -453,6 +453,11 @@ class RouteTableTest {
         assertThat(t.route(TestHeaderMap.request("h", "/")).perFilterConfig("legate.test.header")).isEqualTo(vhost);
         assertThat(t.route(TestHeaderMap.request("w", "/")).perFilterConfig("legate.test.header")).isEqualTo(config);
         assertThat(t.route(TestHeaderMap.request("w", "/")).perFilterConfig("other")).isNull();
+        assertThat(t.route(TestHeaderMap.request("h", "/r")).perFilterConfigs("legate.test.header"))
+                .containsExactly(route, vhost, config);
+        assertThat(t.route(TestHeaderMap.request("h", "/")).perFilterConfigs("legate.test.header"))
+                .containsExactly(vhost, config);
+        assertThat(t.route(TestHeaderMap.request("w", "/")).perFilterConfigs("other")).isEmpty();
         assertThat(ctx.perFilterConfigRequests()).extracting(TestFactoryContext.PerFilterConfigRequest::path).contains(
                 "route_config.virtual_hosts[0].routes[0].typed_per_filter_config[\"legate.test.header\"]");
     }
