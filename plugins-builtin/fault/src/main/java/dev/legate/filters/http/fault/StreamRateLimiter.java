@@ -7,6 +7,7 @@ import dev.legate.api.http.HttpFilterCallbacks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,7 +40,9 @@ final class StreamRateLimiter {
     private final long highWatermark;
     private double tokens;
     private long lastFillMillis;
-    private CompositeByteBuf buffer;
+    /** Retained slices of the chunks taken, oldest first; {@code buffered} counts their readable bytes. */
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    private long buffered;
     private Dispatcher.Timer timer;
     private boolean sawEndStream;
     private boolean sawTrailers;
@@ -72,10 +75,8 @@ final class StreamRateLimiter {
             return;
         }
         if (data.isReadable()) {
-            if (buffer == null) {
-                buffer = data.alloc().compositeBuffer(Integer.MAX_VALUE);
-            }
-            buffer.addComponent(true, data.retainedSlice());
+            buffered += data.readableBytes();
+            held.add(data.retainedSlice());
         }
         sawEndStream = endStream;
         if (highWatermark > 0 && !aboveHighWatermark && buffered() > highWatermark) {
@@ -101,8 +102,8 @@ final class StreamRateLimiter {
     }
 
     /** Response bytes held now. */
-    int buffered() {
-        return buffer == null ? 0 : buffer.readableBytes();
+    long buffered() {
+        return buffered;
     }
 
     /** Stops the timer and releases what is held; idempotent. Called from the filter's {@code onDestroy}. */
@@ -112,10 +113,10 @@ final class StreamRateLimiter {
             timer.cancel();
             timer = null;
         }
-        if (buffer != null) {
-            buffer.release();
-            buffer = null;
+        for (ByteBuf b; (b = held.poll()) != null; ) {
+            b.release();
         }
+        buffered = 0;
     }
 
     private void onTokenTimer() {
@@ -123,16 +124,9 @@ final class StreamRateLimiter {
         if (destroyed) {
             return;
         }
-        int held = buffered();
-        long n = Math.min(consume(held), held);
-        ByteBuf out;
-        if (n > 0) {
-            out = buffer.readRetainedSlice((int) n);
-            buffer.discardReadComponents();
-        } else {
-            out = Unpooled.EMPTY_BUFFER;
-        }
-        int left = buffered();
+        long n = consume(buffered);
+        ByteBuf out = take(n);
+        long left = buffered;
         if (aboveHighWatermark && left <= highWatermark / 2) {
             aboveHighWatermark = false;
             callbacks.onEncoderFilterBelowWriteBufferLowWatermark();
@@ -152,6 +146,32 @@ final class StreamRateLimiter {
         if (!destroyed && left == 0 && sawTrailers) {
             callbacks.continueEncoding();
         }
+    }
+
+    /** Removes the first {@code n} held bytes: one slice, or a composite of slices across chunks. */
+    private ByteBuf take(long n) {
+        if (n == 0) {
+            return Unpooled.EMPTY_BUFFER;
+        }
+        buffered -= n;
+        ByteBuf first = held.peek();
+        if (first.readableBytes() > n) {
+            return first.readRetainedSlice((int) n);
+        }
+        if (first.readableBytes() == n) {
+            return held.poll(); // the whole chunk: its reference moves to the caller
+        }
+        CompositeByteBuf out = first.alloc().compositeBuffer(Integer.MAX_VALUE);
+        while (n > 0) {
+            ByteBuf head = held.peek();
+            int k = (int) Math.min(n, head.readableBytes());
+            out.addComponent(true, head.readRetainedSlice(k));
+            if (!head.isReadable()) {
+                held.poll().release();
+            }
+            n -= k;
+        }
+        return out;
     }
 
     /** Takes up to {@code wanted} tokens (bytes) from the bucket after refilling it for the time passed. */
