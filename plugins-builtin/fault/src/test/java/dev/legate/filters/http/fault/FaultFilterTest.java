@@ -230,10 +230,11 @@ class FaultFilterTest {
                 delay: { fixed_delay: 1s, percentage: { numerator: 40 } }
                 abort: { http_status: 503, percentage: { numerator: 10 } }
                 """;
+        FaultSettings compiled = settings(config);
         int delayed = 0;
         int aborted = 0;
         for (int i = 0; i < 10_000; i++) {
-            try (HttpFilterHarness h = harnessUnmanaged(config)) {
+            try (HttpFilterHarness h = harnessUnmanaged(compiled)) {
                 if (h.decodeHeaders(get("/"), true) == FilterHeadersStatus.STOP_ITERATION && h.localReplies().isEmpty()) {
                     delayed++;
                     h.manualDispatcher().advance(1000);
@@ -259,7 +260,7 @@ class FaultFilterTest {
         assertThat(abortRate(config, 20_000, "x-envoy-fault-abort-request", "503",
                 "x-envoy-fault-abort-request-percentage", "ten")).isBetween(9_300, 10_700);
         // the delay's header works the same way
-        String delay = "delay: { header_delay: {}, percentage: { numerator: 100 } }";
+        FaultSettings delay = settings("delay: { header_delay: {}, percentage: { numerator: 100 } }");
         int delayed = 0;
         for (int i = 0; i < 10_000; i++) {
             try (HttpFilterHarness h = harnessUnmanaged(delay)) {
@@ -442,9 +443,10 @@ class FaultFilterTest {
     // ---- helpers
 
     private int abortRate(String config, int requests, String... headers) {
+        FaultSettings compiled = settings(config);
         int aborted = 0;
         for (int i = 0; i < requests; i++) {
-            try (HttpFilterHarness h = harnessUnmanaged(config)) {
+            try (HttpFilterHarness h = harnessUnmanaged(compiled)) {
                 h.decodeHeaders(get("/", headers), true);
                 aborted += h.localReplies().size();
             }
@@ -459,7 +461,10 @@ class FaultFilterTest {
     }
 
     private HttpFilterHarness harnessUnmanaged(String yaml) {
-        FaultSettings s = settings(yaml);
+        return harnessUnmanaged(settings(yaml));
+    }
+
+    private HttpFilterHarness harnessUnmanaged(FaultSettings s) {
         RandomGenerator r = random;
         return HttpFilterHarness.of(callbacks -> new FaultFilter(s, perRoute, stats, r, callbacks));
     }
