@@ -197,6 +197,32 @@ class FaultIT {
         assertThat(proxy.counter("http.ingress_http.fault.response_rl_injected") - before).isEqualTo(1);
     }
 
+    /**
+     * The rate limiter holds at most about the buffer limit (1 MiB) before it pauses the upstream, as a full
+     * downstream would. Without that, the origin's 256 MiB would pour into the proxy's memory within the pause
+     * (loopback moves 60+ MiB in 3 s, see {@link FlowControlIT}); with it, only socket buffers fill.
+     */
+    @Test
+    void aThrottledResponseHoldsBackTheOrigin() throws Exception {
+        long body = 256L << 20;
+        long before = origin.bodyBytesWritten.get();
+        try (Socket s = new Socket("127.0.0.1", proxy.port("listener_0"))) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /bytes/" + body + " HTTP/1.1\r\nHost: x\r\n"
+                    + "x-envoy-fault-throughput-response: 64\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[65536];
+            assertThat(in.read(buf)).as("the response started").isPositive();
+            Thread.sleep(3_000);
+            long ahead = origin.bodyBytesWritten.get() - before;
+            assertThat(ahead).as("origin bytes sent while the proxy paced the body at 64 KiB/s")
+                    .isLessThan(32L << 20);
+            s.setSoLinger(true, 0);
+        }
+        waitFor(() -> proxy.server.stats().gauge("http.ingress_http.fault.active_faults") == 0, 2_000);
+    }
+
     @Test
     void aClientThatLeavesDuringTheDelayCancelsIt() throws Exception {
         String path = "/hdr/left-" + System.nanoTime();
