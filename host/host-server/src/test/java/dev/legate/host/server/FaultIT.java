@@ -1,6 +1,7 @@
 package dev.legate.host.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.InputStream;
 import java.net.Socket;
@@ -255,6 +256,24 @@ class FaultIT {
     }
 
     /** The access log line for {@code path} (the writer flushes in batches: polled, at most 5 s). */
+    @Test
+    void aBadPerRouteFaultStopsStartUpNamingItsPath() {
+        String routes = """
+                { name: r, virtual_hosts: [ { name: all, domains: ["*"], routes: [
+                  { match: { prefix: "/" }, route: { cluster: o },
+                    typed_per_filter_config: { envoy.filters.http.fault: {
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault,
+                      abort: { http_status: 700, percentage: { numerator: 100 } } } } } ] } ] }
+                """;
+        String yaml = Proxy.httpConfig(routes, "[ " + Proxy.staticCluster("o", "", origin.port()) + " ]",
+                "{ name: envoy.filters.http.fault, typed_config: { \"@type\": "
+                        + "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault } }");
+        assertThatThrownBy(() -> new Proxy(yaml).close())
+                .hasMessageContaining("route_config.virtual_hosts[0].routes[0]"
+                        + ".typed_per_filter_config[\"envoy.filters.http.fault\"].abort.http_status: 700"
+                        + " (expected: >= 200 and < 600)");
+    }
+
     private static String accessLogLine(String path) throws Exception {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (true) {

@@ -49,7 +49,6 @@ final class FaultFilter implements HttpFilter {
     private static final String GRPC_CONTENT_TYPE = "application/grpc";
 
     private final FaultSettings listenerSettings;
-    private final Function<HTTPFault, FaultSettings> perRoute;
     private final FaultStats stats;
     private final RandomGenerator random;
     private final HttpFilterCallbacks callbacks;
@@ -65,13 +64,11 @@ final class FaultFilter implements HttpFilter {
 
     /**
      * @param listenerSettings the {@code http_filters} entry's settings
-     * @param perRoute         compiles (or looks up) a route's per-filter {@code HTTPFault}
      * @param random           the draws for the percentages; the stream's event loop's own
      */
-    FaultFilter(FaultSettings listenerSettings, Function<HTTPFault, FaultSettings> perRoute, FaultStats stats,
+    FaultFilter(FaultSettings listenerSettings, FaultStats stats,
                 RandomGenerator random, HttpFilterCallbacks callbacks) {
         this.listenerSettings = requireNonNull(listenerSettings, "listenerSettings");
-        this.perRoute = requireNonNull(perRoute, "perRoute");
         this.stats = requireNonNull(stats, "stats");
         this.random = requireNonNull(random, "random");
         this.callbacks = requireNonNull(callbacks, "callbacks");
@@ -81,8 +78,8 @@ final class FaultFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
-        HTTPFault routeConfig = callbacks.perRouteConfig(HTTPFault.class);
-        settings = routeConfig != null ? perRoute.apply(routeConfig) : listenerSettings;
+        FaultSettings routeSettings = callbacks.perRouteConfig(FaultSettings.class);
+        settings = routeSettings != null ? routeSettings : listenerSettings;
         if (!matchesUpstreamCluster() || !matchesDownstreamNodes(headers) || !matchesHeaders(headers)) {
             return FilterHeadersStatus.CONTINUE;
         }

@@ -124,17 +124,14 @@ class FaultFilterFactoryTest {
     }
 
     @Test
-    void aBadPerRouteConfigIsAnErrorLoggedOnceAndInjectsNothing() {
-        FaultFilterFactory.PerRouteSettings perRoute = new FaultFilterFactory.PerRouteSettings();
+    void aRoutesConfigIsCompiledAtLoadAndABadOneIsAConfigError() {
         HTTPFault bad = yaml("abort: { http_status: 42, percentage: { numerator: 100 } }");
-        assertThat(logged(() -> perRoute.apply(bad))).containsExactly(
-                "ERROR typed_per_filter_config[envoy.filters.http.fault]: abort.http_status: 42 (expected: >= 200"
-                        + " and < 600); this route's fault config injects no fault");
-        assertThat(logged(() -> perRoute.apply(bad))).isEmpty();
-        assertThat(perRoute.apply(bad)).isSameAs(FaultFilterFactory.PerRouteSettings.NONE);
-        HTTPFault good = yaml("abort: { http_status: 418, percentage: { numerator: 100 } }");
-        assertThat(perRoute.apply(good)).isSameAs(perRoute.apply(yaml("abort: { http_status: 418, percentage: { numerator: 100 } }")));
-        assertThat(perRoute.apply(good).abort().httpStatus()).isEqualTo(418);
+        assertThatThrownBy(() -> factory.createRouteSpecificConfig(bad, new TestFactoryContext()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("abort.http_status: 42 (expected: >= 200 and < 600)");
+        FaultSettings good = factory.createRouteSpecificConfig(
+                yaml("abort: { http_status: 418, percentage: { numerator: 100 } }"), new TestFactoryContext());
+        assertThat(good.abort().httpStatus()).isEqualTo(418);
     }
 
     @Test

@@ -31,7 +31,6 @@ class FaultFilterTest {
 
     private final StatsStore store = new StatsStore();
     private final FaultStats stats = new FaultStats(store.root().scope("http.ingress"));
-    private final FaultFilterFactory.PerRouteSettings perRoute = new FaultFilterFactory.PerRouteSettings();
     private final List<HttpFilterHarness> harnesses = new ArrayList<>();
     private RandomGenerator random = new SplittableRandom(20261123L);
 
@@ -325,13 +324,13 @@ class FaultFilterTest {
     void aRoutesConfigReplacesTheFiltersConfig() {
         String listener = "delay: { fixed_delay: 1s, percentage: { numerator: 100 } }";
         HttpFilterHarness h = harness(listener)
-                .perRouteConfig(yaml("abort: { http_status: 418, percentage: { numerator: 100 } }"));
+                .perRouteConfig(settings("abort: { http_status: 418, percentage: { numerator: 100 } }"));
         assertThat(h.decodeHeaders(get("/"), true)).isEqualTo(FilterHeadersStatus.STOP_ITERATION);
         assertThat(h.lastLocalReply().status()).as("the route's abort, not the filter's delay").isEqualTo(418);
         assertThat(counter("delays_injected")).isZero();
 
         // an empty per-route HTTPFault turns faults off for that route
-        HttpFilterHarness off = harness(listener).perRouteConfig(yaml("{}"));
+        HttpFilterHarness off = harness(listener).perRouteConfig(settings("{}"));
         assertThat(off.decodeHeaders(get("/"), true)).isEqualTo(FilterHeadersStatus.CONTINUE);
     }
 
@@ -467,7 +466,7 @@ class FaultFilterTest {
 
     private HttpFilterHarness harnessUnmanaged(FaultSettings s) {
         RandomGenerator r = random;
-        return HttpFilterHarness.of(callbacks -> new FaultFilter(s, perRoute, stats, r, callbacks));
+        return HttpFilterHarness.of(callbacks -> new FaultFilter(s, stats, r, callbacks));
     }
 
     private long counter(String name) {
