@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * in Envoy), {@code OP_GET_MORE}, {@code OP_INSERT}, {@code OP_KILL_CURSORS}, {@code OP_COMMAND}, and
  * {@code OP_MSG} ({@code op_msg}; its command counted like an {@code OP_QUERY} command: {@code find} per
  * collection, the others per command). Replies: {@code OP_REPLY}, {@code OP_COMMANDREPLY} and {@code OP_MSG}
- * ({@code op_msg_reply}); a reply to a request that expects one records {@code reply_num_docs},
- * {@code reply_size} and {@code reply_time_ms}. {@code OP_COMPRESSED} is counted ({@code op_compressed}).
+ * ({@code op_msg_reply}); an {@code OP_REPLY} or {@code OP_MSG} reply to an {@code OP_QUERY} or {@code OP_MSG}
+ * request records {@code reply_num_docs}, {@code reply_size} and {@code reply_time_ms} ({@code OP_COMMAND} is
+ * not matched, as in Envoy). {@code OP_COMPRESSED} is counted ({@code op_compressed}).
  *
  * <p>A message that cannot be decoded counts {@code decoding_error} and ends sniffing for the connection; the
  * bytes keep flowing. With {@code delay}, a request may start a delay timer ({@code delays_injected}); while it
@@ -97,6 +98,10 @@ public final class MongoProxyFilter implements NetworkFilter {
         return FilterStatus.CONTINUE;
     }
 
+    /**
+     * Cancels a running delay, counts {@code cx_destroy_remote_with_active_rq} / {@code ..._local_...} when
+     * requests still await replies, and releases the decoders' kept bytes.
+     */
     @Override
     public void onConnectionEvent(ConnectionEvent event) {
         if (delayTimer != null) {
