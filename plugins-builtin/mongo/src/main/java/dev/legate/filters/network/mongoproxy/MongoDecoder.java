@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * <p>Zero copy where the bytes allow: {@link #onData} reads the caller's buffer with absolute indexes (its
  * reader index is not moved; it is neither retained nor released), and copies only the tail of a message that
  * is not complete yet into a buffer of its own, which is completed from the next reads and then decoded and
- * released. Messages are decoded and handed to the consumer synchronously, in order.
+ * released (it grows with the bytes received, never to an announced length ahead of them). Messages are
+ * decoded and handed to the consumer synchronously, in order.
  *
  * <p>Decoded: {@code OP_REPLY}, {@code OP_QUERY}, {@code OP_GET_MORE}, {@code OP_INSERT},
  * {@code OP_KILL_CURSORS}, {@code OP_COMMAND}, {@code OP_COMMANDREPLY}, {@code OP_MSG}; {@code OP_COMPRESSED}
@@ -91,8 +92,9 @@ final class MongoDecoder {
         }
         if (index < end) {
             int tail = end - index;
-            int capacity = tail >= 4 ? checkedLength(data.getIntLE(index)) : Math.max(tail, 64);
-            pending = data.alloc().buffer(capacity);
+            // sized by what arrived, not by the announced length: a peer that announces 48 MB and sends little
+            // costs little; the buffer grows as the message's bytes come
+            pending = data.alloc().buffer(Math.max(tail, 256));
             pending.writeBytes(data, index, tail);
         }
     }
@@ -117,7 +119,6 @@ final class MongoDecoder {
         }
         int missing = checkedLength(pending.getIntLE(pending.readerIndex())) - pending.readableBytes();
         int n = Math.min(missing, end - index);
-        pending.ensureWritable(missing);
         pending.writeBytes(data, index, n);
         return index + n;
     }

@@ -229,6 +229,20 @@ class MongoDecoderTest {
     }
 
     @Test
+    void aLargeMessageInManySmallReads() {
+        String big = "x".repeat(300_000);
+        byte[] msg = message(1, 0, MongoMessage.OP_MSG, int32(0), new byte[] {0}, doc("{insert: 'blobs', $db: 'test'}"),
+                Wire.sequence("documents", "{_id: 1, data: '" + big + "'}", "{_id: 2}"));
+        for (int i = 0; i < msg.length; i += 1000) {
+            feed(Arrays.copyOfRange(msg, i, Math.min(msg.length, i + 1000)));
+        }
+        MongoMessage.Msg m = (MongoMessage.Msg) decoded.get(0);
+        assertThat(decoded).hasSize(1);
+        assertThat(m.sequenceDocs()).isEqualTo(2);
+        assertThat(m.sequenceSize()).isGreaterThan(300_000);
+    }
+
+    @Test
     void invalidFramingAndOpcodesAreErrors() {
         assertThatThrownBy(() -> feed(concat(int32(12), int32(1), int32(0), int32(2013))))
                 .isInstanceOf(MongoDecoder.DecodingException.class).hasMessage("invalid message length 12");
