@@ -140,7 +140,8 @@ class CorsIT {
                         + "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors } }");
         assertThatThrownBy(() -> new Proxy(config).close())
                 .isInstanceOf(ConfigException.class)
-                .hasMessageEndingWith("route_config.virtual_hosts[0].routes[0]"
+                .hasMessageEndingWith("static_resources.listeners[0].filter_chains[0].filters[0].typed_config"
+                        + ".route_config.virtual_hosts[0].routes[0]"
                         + ".typed_per_filter_config[\"envoy.filters.http.cors\"].allow_origin_string_match[0]"
                         + ".safe_regex.regex: \"https://(app\" (expected: a valid regex: Unclosed group)");
     }
