@@ -51,6 +51,9 @@ import java.util.function.Consumer;
  *       details; the stream info gets the response code and details. A local reply after response
  *       headers went downstream counts as a reset instead, as in the host. gRPC's trailers-only form is
  *       not modelled.</li>
+ *   <li>Trailers a filter held with {@code STOP_ITERATION} are passed on by its next {@code continueDecoding()} /
+ *       {@code continueEncoding()}. Data the filter injects with {@code injectEncodedDataToFilterChain} goes
+ *       downstream at once (recorded in {@link #encodedBody()}; {@link #injectedEncodedData()} keeps each piece).</li>
  *   <li>Counts of {@code continueDecoding}/{@code continueEncoding}, resets and watermark calls;
  *       {@link #downstreamAboveHighWatermark()} / {@link #downstreamBelowLowWatermark()} call the
  *       filter's registered downstream watermark callbacks.</li>
@@ -74,6 +77,17 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
     public record LocalReply(int status, String body, HeaderMap headers, String details) {
     }
 
+    /**
+     * One {@code injectEncodedDataToFilterChain} call: the bytes (UTF-8 is not assumed), the end flag, and the
+     * dispatcher's clock when it was made ({@link Dispatcher#currentTimeMillis()}).
+     */
+    public record Injected(byte[] bytes, boolean endStream, long atMillis) {
+        /** Number of bytes injected. */
+        public int length() {
+            return bytes.length;
+        }
+    }
+
     private final Dispatcher dispatcher;
     private final StreamInfo streamInfo;
     private final HttpFilter filter;
@@ -91,6 +105,7 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
     private final ByteArrayOutputStream decodedBody = new ByteArrayOutputStream();
     private ByteBuf decodingBuffer;
     private HeaderMap decodedTrailers;
+    private HeaderMap heldDecodeTrailers;
     private int continueDecodingCalls;
 
     private HeaderMap heldEncodeHeaders;
@@ -99,8 +114,12 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
     private final ByteArrayOutputStream encodedBody = new ByteArrayOutputStream();
     private ByteBuf encodingBuffer;
     private HeaderMap encodedTrailers;
+    private HeaderMap heldEncodeTrailers;
     private boolean responseComplete;
     private int continueEncodingCalls;
+    private final List<Injected> injected = new ArrayList<>();
+    private int encoderAboveHighCalls;
+    private int encoderBelowLowCalls;
 
     private final List<LocalReply> localReplies = new ArrayList<>();
     private int resets;
@@ -175,6 +194,8 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
         FilterTrailersStatus s = filter.decodeTrailers(trailers);
         if (s == FilterTrailersStatus.CONTINUE) {
             decodedTrailers = trailers;
+        } else {
+            heldDecodeTrailers = trailers;
         }
         return s;
     }
@@ -226,6 +247,8 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
         if (s == FilterTrailersStatus.CONTINUE) {
             encodedTrailers = trailers;
             responseComplete = true;
+        } else {
+            heldEncodeTrailers = trailers;
         }
         return s;
     }
@@ -289,6 +312,21 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
 
     public int continueEncodingCalls() {
         return continueEncodingCalls;
+    }
+
+    /** Each {@code injectEncodedDataToFilterChain} call, in order. */
+    public List<Injected> injectedEncodedData() {
+        return List.copyOf(injected);
+    }
+
+    /** Calls to {@code onEncoderFilterAboveWriteBufferHighWatermark}. */
+    public int encoderAboveHighWatermarkCalls() {
+        return encoderAboveHighCalls;
+    }
+
+    /** Calls to {@code onEncoderFilterBelowWriteBufferLowWatermark}. */
+    public int encoderBelowLowWatermarkCalls() {
+        return encoderBelowLowCalls;
     }
 
     public int resetStreamCalls() {
@@ -434,6 +472,10 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
             decodingBuffer.release();
             decodingBuffer = null;
         }
+        if (heldDecodeTrailers != null) {
+            decodedTrailers = heldDecodeTrailers;
+            heldDecodeTrailers = null;
+        }
     }
 
     @Override
@@ -546,6 +588,11 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
             encodingBuffer.release();
             encodingBuffer = null;
         }
+        if (heldEncodeTrailers != null) {
+            encodedTrailers = heldEncodeTrailers;
+            heldEncodeTrailers = null;
+            responseComplete = true;
+        }
     }
 
     @Override
@@ -560,6 +607,35 @@ public final class HttpFilterHarness implements HttpFilterCallbacks, AutoCloseab
         } finally {
             data.release();
         }
+    }
+
+    /** Records {@code data} (transferred, released here) as sent downstream, past the filter under test. */
+    @Override
+    public void injectEncodedDataToFilterChain(ByteBuf data, boolean endStream) {
+        try {
+            byte[] bytes = new byte[data.readableBytes()];
+            data.getBytes(data.readerIndex(), bytes);
+            injected.add(new Injected(bytes, endStream, dispatcher.currentTimeMillis()));
+            if (heldEncodeHeaders != null) {
+                HeaderMap h = heldEncodeHeaders;
+                heldEncodeHeaders = null;
+                sendHeadersDownstream(h, false);
+            }
+            encodedBody.writeBytes(bytes);
+            responseComplete |= endStream;
+        } finally {
+            data.release();
+        }
+    }
+
+    @Override
+    public void onEncoderFilterAboveWriteBufferHighWatermark() {
+        encoderAboveHighCalls++;
+    }
+
+    @Override
+    public void onEncoderFilterBelowWriteBufferLowWatermark() {
+        encoderBelowLowCalls++;
     }
 
     // ---- internals ----

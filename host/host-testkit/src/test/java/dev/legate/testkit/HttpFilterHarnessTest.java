@@ -81,6 +81,52 @@ class HttpFilterHarnessTest {
         }
     }
 
+    /** Keeps the response body and releases it later through injectEncodedDataToFilterChain; holds trailers. */
+    static final class PacingFilter implements HttpFilter {
+        private final HttpFilterCallbacks cb;
+        private ByteBuf held;
+
+        PacingFilter(HttpFilterCallbacks cb) {
+            this.cb = cb;
+        }
+
+        @Override
+        public FilterDataStatus encodeData(ByteBuf data, boolean endStream) {
+            held = data.retainedSlice();
+            cb.dispatcher().schedule(() -> {
+                cb.injectEncodedDataToFilterChain(held.readRetainedSlice(2), false);
+                cb.injectEncodedDataToFilterChain(held, false);
+                cb.continueEncoding();
+            }, 10, TimeUnit.MILLISECONDS);
+            return FilterDataStatus.STOP_ITERATION_NO_BUFFER;
+        }
+
+        @Override
+        public dev.legate.api.http.FilterTrailersStatus encodeTrailers(HeaderMap trailers) {
+            cb.onEncoderFilterAboveWriteBufferHighWatermark();
+            return dev.legate.api.http.FilterTrailersStatus.STOP_ITERATION;
+        }
+    }
+
+    @Test
+    void injectedDataGoesDownstreamAndHeldTrailersFollowContinue() {
+        try (HttpFilterHarness h = HttpFilterHarness.of(PacingFilter::new)) {
+            h.encodeResponseHeaders(TestHeaderMap.of(":status", "200"), false);
+            assertThat(h.encodeResponseData("abcd", false)).isEqualTo(FilterDataStatus.STOP_ITERATION_NO_BUFFER);
+            h.encodeResponseTrailers(TestHeaderMap.of("x-trailer", "t"));
+            assertThat(h.encodedBody()).isEmpty();
+            assertThat(h.encodedTrailers()).isNull();
+            assertThat(h.encoderAboveHighWatermarkCalls()).isEqualTo(1);
+            long start = h.manualDispatcher().currentTimeMillis();
+            h.manualDispatcher().advance(10);
+            assertThat(h.injectedEncodedData()).extracting(HttpFilterHarness.Injected::length).containsExactly(2, 2);
+            assertThat(h.injectedEncodedData().get(0).atMillis()).isEqualTo(start + 10);
+            assertThat(h.encodedBody()).isEqualTo("abcd");
+            assertThat(h.encodedTrailers().get("x-trailer")).isEqualTo("t");
+            assertThat(h.responseComplete()).isTrue();
+        }
+    }
+
     @Test
     void headerMapKeepsPseudoHeadersFirstAndValuesInOrder() {
         TestHeaderMap m = TestHeaderMap.of("Accept", "a", ":path", "/", "accept", "b");

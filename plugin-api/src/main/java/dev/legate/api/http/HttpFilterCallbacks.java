@@ -130,4 +130,49 @@ public interface HttpFilterCallbacks {
 
     /** Adds data to the response, like {@link #addDecodedData}; {@code data} is transferred. */
     void addEncodedData(ByteBuf data);
+
+    /**
+     * Passes {@code data} straight to the encoder filters after this one, and then downstream (Envoy's
+     * {@code injectEncodedDataToFilterChain}, source/common/http/filter_manager.cc). For a filter that took
+     * response data with {@link FilterDataStatus#STOP_ITERATION_NO_BUFFER} and releases it later, in pieces and
+     * from a timer: a response rate limiter (the fault filter's {@code response_rate_limit}). Unlike
+     * {@link #continueEncoding()} it carries its own {@code endStream}, so a filter can release part of what it
+     * holds after the upstream already ended the response. If this filter still holds the response headers,
+     * they are passed on first.
+     *
+     * <p>Call it on {@link #dispatcher()} from a task of this filter (a timer), not from inside this filter's
+     * own {@code encode*} callbacks. With {@code endStream} the response may complete, and this filter's
+     * {@code onDestroy} run, before the call returns. Once the stream ended the data is released and nothing
+     * happens.
+     *
+     * <p>The host and the test kit's {@code HttpFilterHarness} implement it; the default (for callbacks that
+     * cannot inject, such as a test's fake) throws {@link UnsupportedOperationException}.
+     *
+     * @param data      transferred: the host releases it (it may be empty, to end the stream)
+     * @param endStream whether this ends the response (no trailers follow)
+     */
+    default void injectEncodedDataToFilterChain(ByteBuf data, boolean endStream) {
+        data.release();
+        throw new UnsupportedOperationException("injectEncodedDataToFilterChain");
+    }
+
+    /**
+     * This filter holds more response data than {@link #bufferLimit()}: pause the response's source, as a full
+     * downstream connection would (Envoy's {@code onEncoderFilterAboveWriteBufferHighWatermark}). The host tells
+     * the callbacks registered with {@link #addDownstreamWatermarkCallbacks} (the router stops reading the
+     * upstream). Counted: each call must be followed by one {@link #onEncoderFilterBelowWriteBufferLowWatermark()}
+     * while the stream lives. The default throws {@link UnsupportedOperationException}.
+     */
+    default void onEncoderFilterAboveWriteBufferHighWatermark() {
+        throw new UnsupportedOperationException("onEncoderFilterAboveWriteBufferHighWatermark");
+    }
+
+    /**
+     * This filter drained what it held below its low watermark: resume the response's source (Envoy's
+     * {@code onEncoderFilterBelowWriteBufferLowWatermark}). The default throws
+     * {@link UnsupportedOperationException}.
+     */
+    default void onEncoderFilterBelowWriteBufferLowWatermark() {
+        throw new UnsupportedOperationException("onEncoderFilterBelowWriteBufferLowWatermark");
+    }
 }

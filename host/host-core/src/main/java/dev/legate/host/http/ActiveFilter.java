@@ -167,6 +167,21 @@ final class ActiveFilter implements HttpFilterCallbacks {
     }
 
     @Override
+    public void injectEncodedDataToFilterChain(ByteBuf data, boolean endStream) {
+        stream.injectData(stream.enc, this, data, endStream);
+    }
+
+    @Override
+    public void onEncoderFilterAboveWriteBufferHighWatermark() {
+        stream.fireWatermark(true);
+    }
+
+    @Override
+    public void onEncoderFilterBelowWriteBufferLowWatermark() {
+        stream.fireWatermark(false);
+    }
+
+    @Override
     public String toString() {
         return "ActiveFilter{" + name + "}";
     }

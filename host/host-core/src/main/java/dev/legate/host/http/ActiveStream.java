@@ -580,6 +580,24 @@ final class ActiveStream {
         }
     }
 
+    /**
+     * {@code injectEncodedDataToFilterChain} (Envoy's {@code ActiveStreamEncoderFilter::injectEncodedDataToFilterChain}):
+     * {@code data} (transferred) goes to the filters after {@code f}, headers first if {@code f} still holds them.
+     */
+    void injectData(Dir d, ActiveFilter f, ByteBuf data, boolean endStream) {
+        if (stopChain(d) || d.headers == null) {
+            data.release();
+            return;
+        }
+        touch();
+        FilterState s = st(d, f);
+        if (!s.headersContinued) {
+            s.headersContinued = true;
+            iterateHeaders(d, f, d.headers, false);
+        }
+        iterateData(d, f, false, data, endStream);
+    }
+
     // ---------------------------------------------------------------- encode entry points (decoder side)
 
     void encodeHeaders(HeaderMap headers, boolean endStream) {

@@ -204,6 +204,61 @@ class FilterManagerTest {
     }
 
     @Test
+    void injectedEncodedDataPassesTheLaterEncoderFiltersAndEndsTheResponse() {
+        List<String> seenByLater = new ArrayList<>();
+        List<HttpFilterCallbacks> pacer = new ArrayList<>();
+        List<ByteBuf> held = new ArrayList<>();
+        List<String> watermarks = new ArrayList<>();
+        start(1 << 20, entry("upper", cb -> new HttpFilter() {
+            @Override
+            public FilterDataStatus encodeData(ByteBuf data, boolean endStream) {
+                seenByLater.add(data.toString(UTF_8) + ":" + endStream);
+                for (int i = data.readerIndex(); i < data.writerIndex(); i++) {
+                    data.setByte(i, Character.toUpperCase(data.getByte(i)));
+                }
+                return FilterDataStatus.CONTINUE;
+            }
+        }), entry("pacer", cb -> {
+            pacer.add(cb);
+            cb.addDownstreamWatermarkCallbacks(new WatermarkCallbacks() {
+                @Override
+                public void onAboveWriteBufferHighWatermark() {
+                    watermarks.add("above");
+                }
+
+                @Override
+                public void onBelowWriteBufferLowWatermark() {
+                    watermarks.add("below");
+                }
+            });
+            return new HttpFilter() {
+                @Override
+                public FilterDataStatus encodeData(ByteBuf data, boolean endStream) {
+                    held.add(data.retainedSlice());
+                    return FilterDataStatus.STOP_ITERATION_NO_BUFFER;
+                }
+            };
+        }), echo());
+        send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nabcdef");
+        assertThat(seenByLater).isEmpty();
+        HttpFilterCallbacks cb = pacer.get(0);
+        cb.onEncoderFilterAboveWriteBufferHighWatermark();
+        cb.onEncoderFilterBelowWriteBufferLowWatermark();
+        assertThat(watermarks).containsExactly("above", "below");
+        ByteBuf body = held.get(0);
+        cb.injectEncodedDataToFilterChain(body.readRetainedSlice(3), false);
+        assertThat(cfg.gauge("downstream_rq_active")).as("not ended by a slice without end_stream").isEqualTo(1);
+        cb.injectEncodedDataToFilterChain(body.readRetainedSlice(3), true);
+        body.release();
+        assertThat(seenByLater).containsExactly("abc:false", "def:true");
+        FullHttpResponse r = response();
+        assertThat(r.status().code()).isEqualTo(200);
+        assertThat(r.content().toString(UTF_8)).isEqualTo("ABCDEF");
+        r.release();
+        assertThat(cfg.gauge("downstream_rq_active")).isZero();
+    }
+
+    @Test
     void routeIsLookedUpOnceAndAgainAfterClearRouteCache() {
         int[] seen = new int[2];
         start(1 << 20, entry("route", cb -> new HttpFilter() {
