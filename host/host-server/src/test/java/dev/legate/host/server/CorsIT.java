@@ -1,7 +1,9 @@
 package dev.legate.host.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.legate.api.ConfigException;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * {@code envoy.filters.http.cors} end to end: the real proxy with the built distribution's CORS plugin ahead of
  * the router, a real origin, and real clients (curl and the JDK's HttpClient). The policy sits on the virtual
  * host ({@code typed_per_filter_config}), routes refine it, and a second virtual host uses the deprecated
- * {@code cors} fields.
+ * {@code cors} fields. A policy Legate cannot run fails the start, naming its path.
  */
 class CorsIT {
 
@@ -123,6 +125,25 @@ class CorsIT {
     /** Requests the origin has seen for {@code path}, as {@code METHOD /path}. */
     static long originSaw(String methodAndPath) {
         return origin.requests.stream().filter(methodAndPath::equals).count();
+    }
+
+    @Test
+    void aPerRoutePolicyWithABadRegexFailsTheStartNamingItsPath() {
+        String routes = """
+                { virtual_hosts: [ { name: www, domains: ["*"], routes: [
+                  { match: { prefix: "/" }, route: { cluster: origin },
+                    typed_per_filter_config: { envoy.filters.http.cors: { "@type": %s,
+                      allow_origin_string_match: [ { safe_regex: { regex: "https://(app" } } ] } } } ] } ] }
+                """.formatted(CORS_POLICY);
+        String config = Proxy.httpConfig(routes, "[ " + Proxy.staticCluster("origin", "", origin.port()) + " ]",
+                "{ name: envoy.filters.http.cors, typed_config: { \"@type\": "
+                        + "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors } }");
+        assertThatThrownBy(() -> new Proxy(config).close())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageEndingWith("static_resources.listeners[0].filter_chains[0].filters[0].typed_config"
+                        + ".route_config.virtual_hosts[0].routes[0]"
+                        + ".typed_per_filter_config[\"envoy.filters.http.cors\"].allow_origin_string_match[0]"
+                        + ".safe_regex.regex: \"https://(app\" (expected: a valid regex: Unclosed group)");
     }
 
     @Test

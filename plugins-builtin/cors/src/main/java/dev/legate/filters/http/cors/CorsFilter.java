@@ -7,7 +7,6 @@ import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.api.http.Route;
-import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
 import java.util.List;
 
 /**
@@ -46,7 +45,7 @@ final class CorsFilter implements HttpFilter {
     private final HttpFilterCallbacks callbacks;
 
     /** The policies of this request's route, most specific first; set by {@link #decodeHeaders}. */
-    private CorsSettings.Policy[] policies;
+    private List<CorsSettings.Policy> policies;
     /** The CORS policy is enforced for this request (not disabled, not shadow-only) and it has an Origin. */
     private boolean isCorsRequest;
     /** The request's Origin when a policy allows it, else {@code null}. */
@@ -65,13 +64,14 @@ final class CorsFilter implements HttpFilter {
         if (route == null || route.routeEntry() == null) {
             return FilterHeadersStatus.CONTINUE;
         }
-        policies = settings.policies(route, callbacks.perRouteConfig(CorsPolicy.class));
-        if (policies == null || policies.length == 0) {
+        policies = settings.policies(route);
+        if (policies == null || policies.isEmpty()) {
             return FilterHeadersStatus.CONTINUE;
         }
         // Envoy reads filter_enabled and shadow_enabled from the most specific policy only; drawn once here.
-        boolean enabled = policies[0].drawEnabled();
-        boolean shadowEnabled = policies[0].drawShadowEnabled();
+        CorsSettings.Policy mostSpecific = policies.get(0);
+        boolean enabled = mostSpecific.drawEnabled();
+        boolean shadowEnabled = mostSpecific.drawShadowEnabled();
         if (!enabled && !shadowEnabled) {
             return FilterHeadersStatus.CONTINUE;
         }
@@ -155,10 +155,12 @@ final class CorsFilter implements HttpFilter {
         return FilterHeadersStatus.CONTINUE;
     }
 
-    // The merged policy: each field from the most specific policy that sets it (Envoy's CorsFilter accessors).
+    // The merged policy: each field from the most specific policy that sets it, over every level (Envoy's
+    // CorsFilter accessors).
 
     private boolean isOriginAllowed(String origin) {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (!p.allowOrigins().isEmpty()) {
                 return p.allowsOrigin(origin);
             }
@@ -167,7 +169,8 @@ final class CorsFilter implements HttpFilter {
     }
 
     private boolean forwardNotMatchingPreflights() {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (p.forwardNotMatchingPreflights() != null) {
                 return p.forwardNotMatchingPreflights();
             }
@@ -176,7 +179,8 @@ final class CorsFilter implements HttpFilter {
     }
 
     private String allowMethods() {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (!p.allowMethods().isEmpty()) {
                 return p.allowMethods();
             }
@@ -185,7 +189,8 @@ final class CorsFilter implements HttpFilter {
     }
 
     private String allowHeaders() {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (!p.allowHeaders().isEmpty()) {
                 return p.allowHeaders();
             }
@@ -194,7 +199,8 @@ final class CorsFilter implements HttpFilter {
     }
 
     private String exposeHeaders() {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (!p.exposeHeaders().isEmpty()) {
                 return p.exposeHeaders();
             }
@@ -203,7 +209,8 @@ final class CorsFilter implements HttpFilter {
     }
 
     private String maxAge() {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (!p.maxAge().isEmpty()) {
                 return p.maxAge();
             }
@@ -212,7 +219,8 @@ final class CorsFilter implements HttpFilter {
     }
 
     private boolean allowCredentials() {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (p.allowCredentials() != null) {
                 return p.allowCredentials();
             }
@@ -221,7 +229,8 @@ final class CorsFilter implements HttpFilter {
     }
 
     private boolean allowPrivateNetworkAccess() {
-        for (CorsSettings.Policy p : policies) {
+        for (int i = 0; i < policies.size(); i++) {
+            CorsSettings.Policy p = policies.get(i);
             if (p.allowPrivateNetworkAccess() != null) {
                 return p.allowPrivateNetworkAccess();
             }

@@ -1,5 +1,7 @@
 package dev.legate.filters.http.cors;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.legate.api.FactoryContext;
 import dev.legate.api.config.ConfigType;
 import dev.legate.api.http.HttpFilterFactory;
@@ -12,7 +14,8 @@ import org.pf4j.Extension;
  * Registers {@code envoy.filters.http.cors} ({@code type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors},
  * no fields) and its per-route config {@code envoy.extensions.filters.http.cors.v3.CorsPolicy}, given in
  * {@code typed_per_filter_config["envoy.filters.http.cors"]} of a route, virtual host, route configuration or
- * weighted cluster (Envoy's {@code source/extensions/filters/http/cors/config.cc}). Stateless; {@link #create}
+ * weighted cluster (Envoy's {@code source/extensions/filters/http/cors/config.cc}). Stateless;
+ * {@link #createRouteSpecificConfig} compiles each such entry when the route table is built, {@link #create}
  * builds a {@link CorsSettings} and returns an installer that makes one {@link CorsFilter} per stream.
  */
 @Extension
@@ -40,6 +43,22 @@ public final class CorsFilterFactory implements HttpFilterFactory<Cors> {
     @Override
     public ConfigType<CorsPolicy> perRouteConfigType() {
         return PER_ROUTE_CONFIG_TYPE;
+    }
+
+    /**
+     * Compiles one {@code typed_per_filter_config["envoy.filters.http.cors"]} entry, bound to {@code CorsPolicy},
+     * into a {@code CorsSettings.Policy} (immutable) when the route table is built (Envoy's
+     * {@code createRouteSpecificFilterConfig} → {@code CorsPolicyImpl}); main thread. A {@code runtime_key} is
+     * logged as a warning now.
+     *
+     * @param config the bound {@code envoy.extensions.filters.http.cors.v3.CorsPolicy}
+     * @throws dev.legate.api.ConfigException naming the field Legate cannot run (an invalid {@code safe_regex},
+     *         an empty {@code prefix}, ...); the host puts the entry's path in front
+     */
+    @Override
+    public Object createRouteSpecificConfig(Object config, FactoryContext context) {
+        requireNonNull(config, "config");
+        return CorsSettings.Policy.compile((CorsPolicy) config, "", CorsSettings.PER_ROUTE + ".");
     }
 
     /**

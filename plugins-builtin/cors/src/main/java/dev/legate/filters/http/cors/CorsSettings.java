@@ -2,16 +2,11 @@ package dev.legate.filters.http.cors;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.BoolValue;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 import dev.legate.api.ConfigException;
 import dev.legate.api.FactoryContext;
 import dev.legate.api.http.Route;
 import io.envoyproxy.envoy.config.core.v3.RuntimeFractionalPercent;
-import io.envoyproxy.envoy.config.route.v3.FilterConfig;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
@@ -28,38 +23,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The compiled config of one {@code envoy.filters.http.cors} entry of {@code http_filters}: its stats and the
- * CORS policies it has compiled. Shared by every event loop; thread-safe.
+ * The compiled config of one {@code envoy.filters.http.cors} entry of {@code http_filters}: its stats, and the
+ * lookup of the CORS policies that apply to a request. Shared by every event loop; thread-safe.
  *
  * <p>The filter's own config ({@code envoy.extensions.filters.http.cors.v3.Cors}) has no fields. The policies
  * live in the route configuration, as in Envoy: {@code typed_per_filter_config["envoy.filters.http.cors"]}
- * ({@code envoy.extensions.filters.http.cors.v3.CorsPolicy}) on a route, virtual host, route configuration or
- * weighted cluster, or the deprecated {@code cors} field ({@code envoy.config.route.v3.CorsPolicy}) of a virtual
- * host or a route's {@code route} action. {@link #policies} finds them for a request, most specific first
- * (Envoy's {@code CorsFilter::initializeCorsPolicies}), and compiles each policy message once: compiled
- * policies are kept by message (protobuf messages are immutable, their hash is memoized and equality starts
- * with identity), so a request costs hash lookups, not regex compilations.
+ * ({@code envoy.extensions.filters.http.cors.v3.CorsPolicy}) on a weighted cluster, route, virtual host or route
+ * configuration, compiled into a {@link Policy} when the route table is built
+ * ({@link CorsFilterFactory#createRouteSpecificConfig}, so a policy Legate cannot run is a start-up error), or
+ * the deprecated {@code cors} field ({@code envoy.config.route.v3.CorsPolicy}) of a virtual host or a route's
+ * {@code route} action. {@link #policies} finds them for a request, most specific first (Envoy's
+ * {@code CorsFilter::initializeCorsPolicies}).
  *
- * <p>The host binds a per-route {@code CorsPolicy} with no hook for the filter to compile it, so a policy is
- * compiled when a request first uses it; a policy that does not compile (an invalid regex, an unsupported
- * matcher) is logged at ERROR once and makes the filter leave that request alone.
+ * <p>The deprecated {@code cors} fields are not {@code typed_per_filter_config} entries, so no hook compiles them
+ * at load: each is compiled the first time a request uses it and kept (by message, with a bound), so a request
+ * costs a hash lookup, not a regex compilation. One that does not compile is logged at ERROR once and makes the
+ * filter leave the requests of its routes alone.
  */
 final class CorsSettings {
 
     private static final Logger logger = LoggerFactory.getLogger(CorsSettings.class);
 
-    private static final String FILTER_CONFIG_TYPE = "type.googleapis.com/" + FilterConfig.getDescriptor().getFullName();
-    private static final String CORS_POLICY_NAME = CorsPolicy.getDescriptor().getFullName();
-    private static final String XDS_TYPED_STRUCT = "xds.type.v3.TypedStruct";
-    private static final String UDPA_TYPED_STRUCT = "udpa.type.v1.TypedStruct";
+    /** Where a per-route policy's warnings say it sits (the hook is not told the entry's full path). */
+    static final String PER_ROUTE = "typed_per_filter_config[\"" + CorsFilterFactory.NAME + "\"]";
 
-    /** Beyond this many compiled policies (config reloads keep bringing new ones) the cache starts over. */
-    static final int MAX_CACHED_POLICIES = 4096;
-
-    private static final Policy[] NONE = new Policy[0];
+    /**
+     * Beyond this many compiled deprecated {@code cors} policies (more than any one route configuration has) the
+     * cache starts over.
+     */
+    static final int MAX_CACHED_LEGACY_POLICIES = 1024;
 
     private final CorsStats stats;
-    private final ConcurrentHashMap<Message, Policy> compiled = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<io.envoyproxy.envoy.config.route.v3.CorsPolicy, Policy> legacy =
+            new ConcurrentHashMap<>();
 
     private CorsSettings(CorsStats stats) {
         this.stats = requireNonNull(stats, "stats");
@@ -82,154 +78,55 @@ final class CorsSettings {
 
     /**
      * The CORS policies that apply to a request on {@code route}, most specific first, as Envoy orders them: the
-     * {@code typed_per_filter_config} policies (weighted cluster, route, virtual host, route configuration) when
-     * there is at least one; otherwise the deprecated {@code cors} of the route's action, then of the virtual
-     * host. Empty when none applies; {@code null} when one of them does not compile (logged once).
-     *
-     * <p>Legate's {@code Route} gives the most specific bound policy ({@code mostSpecific}) and the route and
-     * virtual host protos; a route configuration-level policy is therefore seen only when no route or virtual
-     * host policy exists. A level seen twice (the most specific one is also the route's) changes nothing: each
-     * field comes from the first policy that sets it.
-     *
-     * @param mostSpecific the policy {@code callbacks.perRouteConfig(CorsPolicy.class)} gives, or {@code null}
+     * {@code typed_per_filter_config} policies of every level (weighted cluster, route, virtual host, route
+     * configuration, as {@link Route#perFilterConfigs} gives them, already compiled) when there is at least one;
+     * otherwise the deprecated {@code cors} of the route's action, then of the virtual host. Empty when none
+     * applies; {@code null} when a deprecated one does not compile (logged once). Event loop; no allocation for
+     * typed policies.
      */
-    Policy[] policies(Route route, CorsPolicy mostSpecific) {
-        if (mostSpecific != null) {
-            Policy first = policy(mostSpecific, route, Level.MOST_SPECIFIC);
-            Any routeAny = route.config().getTypedPerFilterConfigOrDefault(CorsFilterFactory.NAME, null);
-            Any vhostAny = route.virtualHost().getTypedPerFilterConfigOrDefault(CorsFilterFactory.NAME, null);
-            Policy onRoute = routeAny == null ? null : policy(routeAny, route, Level.ROUTE);
-            Policy onVhost = vhostAny == null ? null : policy(vhostAny, route, Level.VIRTUAL_HOST);
-            if (onRoute == Policy.ABSENT) {
-                onRoute = null;
-            }
-            if (onVhost == Policy.ABSENT) {
-                onVhost = null;
-            }
-            Policy[] out = new Policy[1 + (onRoute != null ? 1 : 0) + (onVhost != null ? 1 : 0)];
-            int i = 0;
-            out[i++] = first;
-            if (onRoute != null) {
-                out[i++] = onRoute;
-            }
-            if (onVhost != null) {
-                out[i] = onVhost;
-            }
-            return valid(out);
+    List<Policy> policies(Route route) {
+        List<Object> typed = route.perFilterConfigs(CorsFilterFactory.NAME);
+        if (!typed.isEmpty()) {
+            // Every entry under this filter's name is what CorsFilterFactory.createRouteSpecificConfig returned.
+            @SuppressWarnings("unchecked")
+            List<Policy> policies = (List<Policy>) (List<?>) typed;
+            return policies;
         }
         io.envoyproxy.envoy.config.route.v3.Route rc = route.config();
-        boolean onRoute = rc.hasRoute() && rc.getRoute().hasCors();
-        boolean onVhost = route.virtualHost().hasCors();
-        if (!onRoute && !onVhost) {
-            return NONE;
-        }
-        Policy[] out = new Policy[(onRoute ? 1 : 0) + (onVhost ? 1 : 0)];
-        int i = 0;
-        if (onRoute) {
-            out[i++] = policy(rc.getRoute().getCors(), route, Level.ROUTE_CORS);
-        }
-        if (onVhost) {
-            out[i] = policy(route.virtualHost().getCors(), route, Level.VIRTUAL_HOST_CORS);
-        }
-        return valid(out);
-    }
-
-    private static Policy[] valid(Policy[] policies) {
-        for (Policy p : policies) {
-            if (p.error != null) {
-                return null;
-            }
-        }
-        return policies;
-    }
-
-    /** Where a policy message sits, for the log line of one that does not compile. */
-    private enum Level {
-        MOST_SPECIFIC, ROUTE, VIRTUAL_HOST, ROUTE_CORS, VIRTUAL_HOST_CORS;
-
-        String describe(Route route) {
-            String perFilter = "typed_per_filter_config[\"" + CorsFilterFactory.NAME + "\"]";
-            return switch (this) {
-                case MOST_SPECIFIC -> "the most specific " + perFilter + " of route " + quote(route.name());
-                case ROUTE -> "route " + quote(route.name()) + " " + perFilter;
-                case VIRTUAL_HOST -> "virtual host " + quote(route.virtualHost().getName()) + " " + perFilter;
-                case ROUTE_CORS -> "route " + quote(route.name()) + " route.cors";
-                case VIRTUAL_HOST_CORS -> "virtual host " + quote(route.virtualHost().getName()) + " cors";
-            };
-        }
-    }
-
-    /**
-     * The compiled policy of {@code key} (a {@code CorsPolicy}, a {@code typed_per_filter_config} {@code Any}, or
-     * a deprecated {@code route.v3.CorsPolicy}): from the cache, or compiled now and cached; {@link Policy#ABSENT}
-     * for an {@code Any} the host skipped, an invalid policy (logged) for one that does not compile.
-     */
-    private Policy policy(Message key, Route route, Level level) {
-        Policy p = compiled.get(key);
-        if (p != null) {
-            return p;
-        }
-        try {
-            if (key instanceof CorsPolicy cp) {
-                p = Policy.compile(cp, "");
-            } else if (key instanceof Any any) {
-                CorsPolicy cp = unpack(any);
-                p = cp == null ? Policy.ABSENT : Policy.compile(cp, "");
-            } else {
-                p = Policy.compile((io.envoyproxy.envoy.config.route.v3.CorsPolicy) key, "");
-            }
-        } catch (ConfigException e) {
-            logger.error("{}: CORS policy not applied to requests: {}", level.describe(route), e.getMessage());
-            p = Policy.invalid(e.getMessage());
-        }
-        if (compiled.size() >= MAX_CACHED_POLICIES) {
-            compiled.clear();
-        }
-        Policy raced = compiled.putIfAbsent(key, p);
-        return raced != null ? raced : p;
-    }
-
-    /**
-     * The {@code CorsPolicy} in a {@code typed_per_filter_config} value: the message itself, inside a
-     * {@code config.route.v3.FilterConfig}, or a {@code TypedStruct}; {@code null} for what the host would not
-     * have bound (an optional entry it skipped).
-     */
-    static CorsPolicy unpack(Any any) {
-        try {
-            if (FILTER_CONFIG_TYPE.equals(any.getTypeUrl())) {
-                FilterConfig fc = any.unpack(FilterConfig.class);
-                CorsPolicy inner = fc.hasConfig() ? unpack(fc.getConfig()) : null;
-                if (inner == null && !fc.getIsOptional()) {
-                    throw ConfigException.at("config", "not a " + CORS_POLICY_NAME);
-                }
-                return inner;
-            }
-            String name = any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
-            if (name.equals(CORS_POLICY_NAME)) {
-                return CorsPolicy.parseFrom(any.getValue());
-            }
-            com.google.protobuf.Struct value;
-            String inner;
-            if (name.equals(XDS_TYPED_STRUCT)) {
-                com.github.xds.type.v3.TypedStruct ts = any.unpack(com.github.xds.type.v3.TypedStruct.class);
-                inner = ts.getTypeUrl();
-                value = ts.getValue();
-            } else if (name.equals(UDPA_TYPED_STRUCT)) {
-                com.github.udpa.udpa.type.v1.TypedStruct ts = any.unpack(com.github.udpa.udpa.type.v1.TypedStruct.class);
-                inner = ts.getTypeUrl();
-                value = ts.getValue();
-            } else {
-                return null;
-            }
-            if (!inner.substring(inner.lastIndexOf('/') + 1).equals(CORS_POLICY_NAME)) {
-                return null;
-            }
-            CorsPolicy.Builder b = CorsPolicy.newBuilder();
-            JsonFormat.parser().merge(JsonFormat.printer().print(value), b);
-            return b.build();
-        } catch (InvalidProtocolBufferException e) {
+        Policy onRoute = rc.hasRoute() && rc.getRoute().hasCors()
+                ? legacy(rc.getRoute().getCors(), route, true) : null;
+        Policy onVhost = route.virtualHost().hasCors() ? legacy(route.virtualHost().getCors(), route, false) : null;
+        if (onRoute == Policy.INVALID || onVhost == Policy.INVALID) {
             return null;
         }
+        if (onRoute == null) {
+            return onVhost == null ? List.of() : List.of(onVhost);
+        }
+        return onVhost == null ? List.of(onRoute) : List.of(onRoute, onVhost);
+    }
+
+    /**
+     * The compiled deprecated {@code cors} policy {@code p}: from the cache, or compiled now and cached;
+     * {@link Policy#INVALID} (logged once) when it does not compile.
+     */
+    private Policy legacy(io.envoyproxy.envoy.config.route.v3.CorsPolicy p, Route route, boolean onRoute) {
+        Policy compiled = legacy.get(p);
+        if (compiled != null) {
+            return compiled;
+        }
+        String where = onRoute ? "route " + quote(route.name()) + " route.cors"
+                : "virtual host " + quote(route.virtualHost().getName()) + " cors";
+        try {
+            compiled = Policy.compile(p, "", where + ": ");
+        } catch (ConfigException e) {
+            logger.error("{}: CORS policy not applied to requests: {}", where, e.getMessage());
+            compiled = Policy.INVALID;
+        }
+        if (legacy.size() >= MAX_CACHED_LEGACY_POLICIES) {
+            legacy.clear();
+        }
+        Policy raced = legacy.putIfAbsent(p, compiled);
+        return raced != null ? raced : compiled;
     }
 
     private static String quote(String s) {
@@ -251,21 +148,16 @@ final class CorsSettings {
      * @param forwardNotMatchingPreflights {@code forward_not_matching_preflights}; {@code null} when unset
      * @param filterEnabled                {@code filter_enabled}; {@code null} when unset (enabled)
      * @param shadowEnabled                {@code shadow_enabled}; {@code null} when unset (off)
-     * @param error                        why the policy did not compile, or {@code null}
      */
     record Policy(List<Predicate<String>> allowOrigins, String allowMethods, String allowHeaders,
                   String exposeHeaders, String maxAge, Boolean allowCredentials, Boolean allowPrivateNetworkAccess,
-                  Boolean forwardNotMatchingPreflights, Fraction filterEnabled, Fraction shadowEnabled, String error) {
+                  Boolean forwardNotMatchingPreflights, Fraction filterEnabled, Fraction shadowEnabled) {
 
-        /** Marks an optional entry the host skipped, in the cache (which takes no nulls). */
-        static final Policy ABSENT = invalid("absent");
+        /** Marks, by identity, a deprecated {@code cors} policy that did not compile, in the cache. */
+        static final Policy INVALID = new Policy(List.of(), "", "", "", "", null, null, null, null, null);
 
         Policy {
             allowOrigins = List.copyOf(allowOrigins);
-        }
-
-        static Policy invalid(String error) {
-            return new Policy(List.of(), "", "", "", "", null, null, null, null, null, error);
         }
 
         /**
@@ -292,39 +184,51 @@ final class CorsSettings {
         }
 
         /**
-         * Compiles an {@code envoy.extensions.filters.http.cors.v3.CorsPolicy}.
+         * Compiles an {@code envoy.extensions.filters.http.cors.v3.CorsPolicy}; a {@code runtime_key} is logged
+         * as a warning with {@code path}.
          *
-         * @param path where the message sits, for errors ({@code ""} names its fields only)
+         * @param path where the message sits, for errors and warnings ({@code ""} names its fields only)
          * @throws ConfigException naming the field that Legate cannot run
          */
         static Policy compile(CorsPolicy p, String path) {
+            return compile(p, path, "");
+        }
+
+        /**
+         * Compiles an {@code envoy.extensions.filters.http.cors.v3.CorsPolicy}.
+         *
+         * @param path      where the message sits, for errors ({@code ""} names its fields only)
+         * @param logPrefix put in front of the path in warnings, e.g. {@code typed_per_filter_config["..."].}
+         * @throws ConfigException naming the field that Legate cannot run
+         */
+        static Policy compile(CorsPolicy p, String path, String logPrefix) {
             requireNonNull(p, "p");
             return compile(p.getAllowOriginStringMatchList(), p.getAllowMethods(), p.getAllowHeaders(),
                     p.getExposeHeaders(), p.getMaxAge(), p.hasAllowCredentials() ? p.getAllowCredentials() : null,
                     p.hasAllowPrivateNetworkAccess() ? p.getAllowPrivateNetworkAccess() : null,
                     p.hasForwardNotMatchingPreflights() ? p.getForwardNotMatchingPreflights() : null,
                     p.hasFilterEnabled() ? p.getFilterEnabled() : null,
-                    p.hasShadowEnabled() ? p.getShadowEnabled() : null, path);
+                    p.hasShadowEnabled() ? p.getShadowEnabled() : null, path, logPrefix);
         }
 
         /**
          * Compiles the deprecated {@code envoy.config.route.v3.CorsPolicy} of a virtual host's or route action's
-         * {@code cors} field; same fields, same meaning.
+         * {@code cors} field; same fields, same meaning, same errors.
          */
-        static Policy compile(io.envoyproxy.envoy.config.route.v3.CorsPolicy p, String path) {
+        static Policy compile(io.envoyproxy.envoy.config.route.v3.CorsPolicy p, String path, String logPrefix) {
             requireNonNull(p, "p");
             return compile(p.getAllowOriginStringMatchList(), p.getAllowMethods(), p.getAllowHeaders(),
                     p.getExposeHeaders(), p.getMaxAge(), p.hasAllowCredentials() ? p.getAllowCredentials() : null,
                     p.hasAllowPrivateNetworkAccess() ? p.getAllowPrivateNetworkAccess() : null,
                     p.hasForwardNotMatchingPreflights() ? p.getForwardNotMatchingPreflights() : null,
                     p.hasFilterEnabled() ? p.getFilterEnabled() : null,
-                    p.hasShadowEnabled() ? p.getShadowEnabled() : null, path);
+                    p.hasShadowEnabled() ? p.getShadowEnabled() : null, path, logPrefix);
         }
 
         private static Policy compile(List<StringMatcher> origins, String methods, String headers, String expose,
                                       String maxAge, BoolValue credentials, BoolValue privateNetwork,
                                       BoolValue forward, RuntimeFractionalPercent enabled,
-                                      RuntimeFractionalPercent shadow, String path) {
+                                      RuntimeFractionalPercent shadow, String path, String logPrefix) {
             List<Predicate<String>> matchers = new ArrayList<>(origins.size());
             for (int i = 0; i < origins.size(); i++) {
                 matchers.add(stringMatcher(origins.get(i), join(path, "allow_origin_string_match[" + i + "]")));
@@ -337,9 +241,8 @@ final class CorsSettings {
                     credentials == null ? null : credentials.getValue(),
                     privateNetwork == null ? null : privateNetwork.getValue(),
                     forward == null ? null : forward.getValue(),
-                    enabled == null ? null : Fraction.of(enabled, join(path, "filter_enabled")),
-                    shadow == null ? null : Fraction.of(shadow, join(path, "shadow_enabled")),
-                    null);
+                    enabled == null ? null : Fraction.of(enabled, join(path, "filter_enabled"), logPrefix),
+                    shadow == null ? null : Fraction.of(shadow, join(path, "shadow_enabled"), logPrefix));
         }
 
         /** A value written into a response header as is: no CR, LF or NUL. */
@@ -419,14 +322,18 @@ final class CorsSettings {
      * A {@code RuntimeFractionalPercent} with Legate's lack of a runtime: the {@code default_value} always applies
      * (Envoy's {@code featureEnabled(runtime_key, default_value)} when the key is not set in the runtime), drawn
      * per request as {@code random % denominator < numerator}. A {@code runtime_key} is warned about when the
-     * policy compiles.
+     * policy compiles (at start-up for a {@code typed_per_filter_config} policy).
      *
      * @param numerator   {@code default_value.numerator}
      * @param denominator 100, 10000 or 1000000
      */
     record Fraction(long numerator, long denominator) {
 
-        static Fraction of(RuntimeFractionalPercent r, String path) {
+        /**
+         * @param path      the field's path, for errors and the warning
+         * @param logPrefix put in front of {@code path} in the warning
+         */
+        static Fraction of(RuntimeFractionalPercent r, String path, String logPrefix) {
             if (!r.hasDefaultValue()) {
                 throw ConfigException.at(path + ".default_value", "missing (expected: a FractionalPercent)");
             }
@@ -439,8 +346,8 @@ final class CorsSettings {
                         f.getDenominatorValue() + " (expected: HUNDRED, TEN_THOUSAND or MILLION)");
             };
             if (!r.getRuntimeKey().isEmpty()) {
-                logger.warn("{}.runtime_key: {} is not looked up (Legate has no runtime); default_value {}/{} applies",
-                        path, quote(r.getRuntimeKey()), Integer.toUnsignedLong(f.getNumerator()), denominator);
+                logger.warn("{}{}.runtime_key: {} is not looked up (Legate has no runtime); default_value {}/{} applies",
+                        logPrefix, path, quote(r.getRuntimeKey()), Integer.toUnsignedLong(f.getNumerator()), denominator);
             }
             return new Fraction(Integer.toUnsignedLong(f.getNumerator()), denominator);
         }

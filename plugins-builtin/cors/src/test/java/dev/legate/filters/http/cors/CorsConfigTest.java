@@ -7,21 +7,22 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import com.google.protobuf.Any;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import dev.legate.api.ConfigException;
+import dev.legate.filters.network.httpconnectionmanager.route.RouteTable;
 import dev.legate.testkit.TestFactoryContext;
+import dev.legate.testkit.TestHeaderMap;
 import io.envoyproxy.envoy.config.core.v3.RuntimeFractionalPercent;
-import io.envoyproxy.envoy.config.route.v3.FilterConfig;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /** Config tier: registration, YAML → compiled policy, and each error message. */
 class CorsConfigTest {
+
+    private static final String CORS = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy";
 
     private final CorsFilterFactory factory = new CorsFilterFactory();
 
@@ -85,7 +86,6 @@ class CorsConfigTest {
         assertThat(p.forwardNotMatchingPreflights()).isFalse();
         assertThat(p.filterEnabled()).isEqualTo(new CorsSettings.Fraction(100, 100));
         assertThat(p.shadowEnabled()).isEqualTo(new CorsSettings.Fraction(0, 100));
-        assertThat(p.error()).isNull();
     }
 
     @Test
@@ -122,7 +122,7 @@ class CorsConfigTest {
                 allow_credentials: false
                 filter_enabled: { default_value: { numerator: 0 } }
                 forward_not_matching_preflights: true
-                """), "");
+                """), "", "");
         assertThat(p.allowsOrigin("HTTPS://A.EXAMPLE")).isTrue();
         assertThat(p.allowMethods()).isEqualTo("PUT");
         assertThat(p.allowCredentials()).isFalse();
@@ -209,19 +209,111 @@ class CorsConfigTest {
     }
 
     @Test
-    void perRouteEntriesUnpackInEveryFormTheHostAccepts() throws Exception {
-        CorsPolicy policy = CorsYaml.policy("allow_methods: GET");
-        assertThat(CorsSettings.unpack(Any.pack(policy))).isEqualTo(policy);
-        assertThat(CorsSettings.unpack(Any.pack(FilterConfig.newBuilder().setConfig(Any.pack(policy)).build())))
-                .isEqualTo(policy);
-        com.github.xds.type.v3.TypedStruct ts = com.github.xds.type.v3.TypedStruct.newBuilder()
-                .setTypeUrl("type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy")
-                .setValue(Struct.newBuilder().putFields("allow_methods", Value.newBuilder().setStringValue("GET").build()))
-                .build();
-        assertThat(CorsSettings.unpack(Any.pack(ts))).isEqualTo(policy);
-        // What the host skips (an optional entry of another type) is no policy.
-        assertThat(CorsSettings.unpack(Any.pack(FilterConfig.newBuilder().setIsOptional(true)
-                .setConfig(Any.pack(Cors.getDefaultInstance())).build()))).isNull();
+    void theRouteTableHandsTheFilterPoliciesCompiledAtLoadInEveryFormTheHostAccepts() {
+        RouteTable t = CorsYaml.table("""
+                typed_per_filter_config:
+                  envoy.filters.http.cors: { "@type": %1$s, max_age: "1" }
+                virtual_hosts:
+                - name: www
+                  domains: ["*"]
+                  typed_per_filter_config:
+                    envoy.filters.http.cors:
+                      "@type": type.googleapis.com/xds.type.v3.TypedStruct
+                      type_url: %1$s
+                      value: { allow_methods: GET }
+                  routes:
+                  - match: { prefix: "/wrapped" }
+                    route: { cluster: backend }
+                    typed_per_filter_config:
+                      envoy.filters.http.cors:
+                        "@type": type.googleapis.com/envoy.config.route.v3.FilterConfig
+                        config: { "@type": %1$s, allow_headers: x-a }
+                  - match: { prefix: "/" }
+                    route: { cluster: backend }
+                """.formatted(CORS));
+        List<Object> wrapped = t.route(TestHeaderMap.request("h", "/wrapped")).perFilterConfigs(CorsFilterFactory.NAME);
+        assertThat(wrapped).hasSize(3).allSatisfy(o -> assertThat(o).isInstanceOf(CorsSettings.Policy.class));
+        assertThat(((CorsSettings.Policy) wrapped.get(0)).allowHeaders()).isEqualTo("x-a");
+        assertThat(((CorsSettings.Policy) wrapped.get(1)).allowMethods()).isEqualTo("GET");
+        assertThat(((CorsSettings.Policy) wrapped.get(2)).maxAge()).isEqualTo("1");
+        assertThat(t.route(TestHeaderMap.request("h", "/")).perFilterConfigs(CorsFilterFactory.NAME))
+                .containsExactly(wrapped.get(1), wrapped.get(2));
+        assertThat(t.route(TestHeaderMap.request("h", "/")).perFilterConfig(CorsFilterFactory.NAME))
+                .isSameAs(wrapped.get(1));
+    }
+
+    @Test
+    void aPolicyThatCannotRunIsAnErrorAtLoadNamingTheFullPath() {
+        String bad = "{ \"@type\": " + CORS + ", allow_origin_string_match: [ { exact: a }, { safe_regex: { regex: \"https://(\" } } ] }";
+        String good = "{ \"@type\": " + CORS + ", max_age: \"1\" }";
+        String regexError = ".allow_origin_string_match[1].safe_regex.regex: \"https://(\" (expected: a valid regex: Unclosed group)";
+        String entry = "typed_per_filter_config[\"envoy.filters.http.cors\"]";
+        String config = """
+                typed_per_filter_config: { envoy.filters.http.cors: %s }
+                virtual_hosts:
+                - name: www
+                  domains: ["*"]
+                  typed_per_filter_config: { envoy.filters.http.cors: %s }
+                  routes:
+                  - match: { prefix: "/" }
+                    route: { cluster: backend }
+                    typed_per_filter_config: { envoy.filters.http.cors: %s }
+                  - match: { prefix: "/w" }
+                    route: { weighted_clusters: { clusters: [ { name: backend, weight: 1,
+                             typed_per_filter_config: { envoy.filters.http.cors: %s } } ] } }
+                """;
+        assertThatThrownBy(() -> CorsYaml.table(config.formatted(good, good, bad, good)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("route_config.virtual_hosts[0].routes[0]." + entry + regexError);
+        assertThatThrownBy(() -> CorsYaml.table(config.formatted(good, bad, good, good)))
+                .hasMessage("route_config.virtual_hosts[0]." + entry + regexError);
+        assertThatThrownBy(() -> CorsYaml.table(config.formatted(bad, good, good, good)))
+                .hasMessage("route_config." + entry + regexError);
+        assertThatThrownBy(() -> CorsYaml.table(config.formatted(good, good, good, bad)))
+                .hasMessage("route_config.virtual_hosts[0].routes[1].route.weighted_clusters.clusters[0]." + entry + regexError);
+        // Inside a FilterConfig the entry's path is the same; the field errors keep their own path.
+        String wrapped = "{ \"@type\": type.googleapis.com/envoy.config.route.v3.FilterConfig, config: { \"@type\": "
+                + CORS + ", filter_enabled: { runtime_key: k } } }";
+        assertThatThrownBy(() -> CorsYaml.table(config.formatted(good, good, wrapped, good)))
+                .hasMessage("route_config.virtual_hosts[0].routes[0]." + entry
+                        + ".filter_enabled.default_value: missing (expected: a FractionalPercent)");
+        assertThat(CorsYaml.table(config.formatted(good, good, good, good))).isNotNull();
+    }
+
+    @Test
+    void theHookCompilesOneEntryAndNamesTheFieldRelativeToIt() {
+        Object compiled = factory.createRouteSpecificConfig(CorsYaml.policy("allow_methods: GET"), new TestFactoryContext());
+        assertThat(compiled).isInstanceOf(CorsSettings.Policy.class);
+        assertThat(((CorsSettings.Policy) compiled).allowMethods()).isEqualTo("GET");
+        assertThatThrownBy(() -> factory.createRouteSpecificConfig(
+                CorsYaml.policy("allow_origin_string_match: [ { contains: '' } ]"), new TestFactoryContext()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("allow_origin_string_match[0].contains: \"\" (expected: non-empty)");
+    }
+
+    @Test
+    void aPerRouteRuntimeKeyIsWarnedAboutWhenTheRouteTableIsBuilt() {
+        Logger logger = (Logger) LoggerFactory.getLogger(CorsSettings.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            CorsYaml.table("""
+                    virtual_hosts:
+                    - name: www
+                      domains: ["*"]
+                      typed_per_filter_config:
+                        envoy.filters.http.cors:
+                          "@type": %s
+                          filter_enabled: { runtime_key: cors.www.enabled, default_value: { numerator: 50 } }
+                      routes: [ { match: { prefix: "/" }, route: { cluster: backend } } ]
+                    """.formatted(CORS));
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
+                "typed_per_filter_config[\"envoy.filters.http.cors\"].filter_enabled.runtime_key: \"cors.www.enabled\" "
+                        + "is not looked up (Legate has no runtime); default_value 50/100 applies");
     }
 
     private static void assertError(String yaml, String message) {
@@ -230,7 +322,7 @@ class CorsConfigTest {
                 .hasMessage(message);
         // The deprecated route.v3.CorsPolicy has the same fields and the same errors.
         io.envoyproxy.envoy.config.route.v3.CorsPolicy legacy = CorsYaml.legacyPolicy(yaml);
-        assertThatThrownBy(() -> CorsSettings.Policy.compile(legacy, "")).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> CorsSettings.Policy.compile(legacy, "", "")).isInstanceOf(ConfigException.class)
                 .hasMessage(message);
     }
 }

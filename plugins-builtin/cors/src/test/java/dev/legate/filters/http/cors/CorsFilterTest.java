@@ -2,17 +2,22 @@ package dev.legate.filters.http.cors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.legate.api.http.FilterHeadersStatus;
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.http.Route;
 import dev.legate.testkit.HttpFilterHarness;
 import dev.legate.testkit.LeakCheck;
 import dev.legate.testkit.TestFactoryContext;
 import dev.legate.testkit.TestHeaderMap;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
-import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
 
 /** Filter tier: the CORS filter driven by the test kit's harness, no sockets. */
 @ExtendWith(LeakCheck.class)
@@ -43,9 +48,9 @@ class CorsFilterTest {
     private final CorsSettings settings = CorsSettings.from(Cors.getDefaultInstance(),
             context.withStats(context.stats().scope("http.ingress")));
 
-    private HttpFilterHarness harness(CorsYaml.TestRoute route) {
-        HttpFilterHarness h = HttpFilterHarness.of(callbacks -> new CorsFilter(settings, callbacks));
-        return h.route(route).perRouteConfig(route.mostSpecific());
+    /** A harness whose route comes from the real route table (policies compiled by the factory's hook). */
+    private HttpFilterHarness harness(Route route) {
+        return HttpFilterHarness.of(callbacks -> new CorsFilter(settings, callbacks)).route(route);
     }
 
     private HttpFilterHarness harness(String vhostYaml) {
@@ -304,11 +309,64 @@ class CorsFilterTest {
                 domains: ["*"]
                 routes: [ { match: { prefix: "/" }, route: { cluster: backend } } ]
                 """;
-        CorsPolicy routeConfig = CorsYaml.policy("allow_origin_string_match: [ { prefix: 'https://' } ]\nmax_age: '1'");
-        try (HttpFilterHarness h = harness(CorsYaml.route(CorsYaml.virtualHost(yaml), routeConfig))) {
+        String routeConfig = """
+                typed_per_filter_config:
+                  envoy.filters.http.cors:
+                    "@type": %s
+                    allow_origin_string_match: [ { prefix: "https://" } ]
+                    max_age: "1"
+                """.formatted(CORS);
+        try (HttpFilterHarness h = harness(CorsYaml.route(yaml, routeConfig))) {
             assertThat(h.decodeHeaders(preflight("https://any.example"), true)).isEqualTo(FilterHeadersStatus.STOP_ITERATION);
             assertThat(h.encodedHeaders().get("access-control-max-age")).isEqualTo("1");
         }
+    }
+
+    @Test
+    void theRouteConfigurationLevelFillsWhatTheMoreSpecificLevelsLeaveUnset() {
+        // Each of the four levels sets one field; the route configuration's allow_methods and allow_headers are
+        // used although the route and the virtual host have policies (Envoy merges every level).
+        String vhost = """
+                name: www
+                domains: ["*"]
+                typed_per_filter_config:
+                  envoy.filters.http.cors: { "@type": %1$s, allow_origin_string_match: [ { exact: "https://app.example" } ] }
+                routes:
+                - match: { prefix: "/" }
+                  route:
+                    weighted_clusters:
+                      clusters:
+                      - name: backend
+                        weight: 1
+                        typed_per_filter_config:
+                          envoy.filters.http.cors: { "@type": %1$s, expose_headers: "x-from-weighted-cluster" }
+                  typed_per_filter_config:
+                    envoy.filters.http.cors: { "@type": %1$s, max_age: "30", allow_headers: "x-from-route" }
+                """.formatted(CORS);
+        String routeConfig = """
+                typed_per_filter_config:
+                  envoy.filters.http.cors:
+                    "@type": %s
+                    allow_methods: "PATCH"
+                    allow_headers: "x-from-route-config"
+                    max_age: "99"
+                    allow_origin_string_match: [ { exact: "https://other.example" } ]
+                """.formatted(CORS);
+        try (HttpFilterHarness h = harness(CorsYaml.route(vhost, routeConfig))) {
+            assertThat(h.decodeHeaders(preflight("https://app.example"), true)).isEqualTo(FilterHeadersStatus.STOP_ITERATION);
+            HeaderMap r = h.encodedHeaders();
+            assertThat(r.get("access-control-allow-origin")).as("virtual host over route configuration")
+                    .isEqualTo("https://app.example");
+            assertThat(r.get("access-control-allow-methods")).as("route configuration only").isEqualTo("PATCH");
+            assertThat(r.get("access-control-allow-headers")).as("route over route configuration").isEqualTo("x-from-route");
+            assertThat(r.get("access-control-max-age")).isEqualTo("30");
+            assertThat(r.get("access-control-expose-headers")).as("weighted cluster").isEqualTo("x-from-weighted-cluster");
+        }
+        try (HttpFilterHarness h = harness(CorsYaml.route(vhost, routeConfig))) {
+            assertThat(h.decodeHeaders(preflight("https://other.example"), true)).isEqualTo(FilterHeadersStatus.CONTINUE);
+        }
+        assertThat(valid()).isEqualTo(1);
+        assertThat(invalid()).isEqualTo(1);
     }
 
     @Test
@@ -390,15 +448,33 @@ class CorsFilterTest {
     }
 
     @Test
-    void aPolicyThatDoesNotCompileLeavesRequestsAloneAndIsCompiledOnce() {
-        String yaml = VHOST_POLICY.replace("{ exact: \"https://app.example\" }", "{ safe_regex: { regex: \"(\" } }");
-        for (int i = 0; i < 3; i++) {
-            try (HttpFilterHarness h = harness(yaml)) {
-                assertThat(h.decodeHeaders(preflight("https://app.example"), true)).isEqualTo(FilterHeadersStatus.CONTINUE);
-                h.encodeResponseHeaders(TestHeaderMap.of(":status", "200"), true);
-                assertThat(corsHeaders(h.encodedHeaders())).isEmpty();
+    void aDeprecatedPolicyThatDoesNotCompileLeavesRequestsAloneAndIsCompiledAndLoggedOnce() {
+        String yaml = """
+                name: www
+                domains: ["*"]
+                cors: { allow_origin_string_match: [ { safe_regex: { regex: "(" } } ], max_age: "60" }
+                routes: [ { name: api, match: { prefix: "/" }, route: { cluster: backend } } ]
+                """;
+        Route route = CorsYaml.route(yaml);
+        Logger logger = (Logger) LoggerFactory.getLogger(CorsSettings.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            for (int i = 0; i < 3; i++) {
+                try (HttpFilterHarness h = harness(route)) {
+                    assertThat(h.decodeHeaders(preflight("https://app.example"), true)).isEqualTo(FilterHeadersStatus.CONTINUE);
+                    h.encodeResponseHeaders(TestHeaderMap.of(":status", "200"), true);
+                    assertThat(corsHeaders(h.encodedHeaders())).isEmpty();
+                }
             }
+        } finally {
+            logger.detachAppender(appender);
         }
+        assertThat(appender.list).extracting(ILoggingEvent::getLevel).containsExactly(Level.ERROR);
+        assertThat(appender.list.get(0).getFormattedMessage()).isEqualTo("virtual host \"www\" cors: CORS policy not "
+                + "applied to requests: allow_origin_string_match[0].safe_regex.regex: \"(\" (expected: a valid "
+                + "regex: Unclosed group)");
         assertThat(valid() + invalid()).isZero();
     }
 

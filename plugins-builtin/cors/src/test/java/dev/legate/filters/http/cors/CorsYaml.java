@@ -5,30 +5,46 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.google.protobuf.Message;
 import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.util.JsonFormat;
-import dev.legate.api.http.DirectResponseEntry;
-import dev.legate.api.http.HeaderMap;
-import dev.legate.api.http.RetryPolicy;
+import dev.legate.api.FactoryContext;
 import dev.legate.api.http.Route;
-import dev.legate.api.http.RouteEntry;
-import dev.legate.api.StreamInfo;
+import dev.legate.filters.network.httpconnectionmanager.route.RouteTable;
+import dev.legate.host.config.ConfigBinder;
+import dev.legate.host.config.ConfigTypeRegistry;
+import dev.legate.host.config.FactoryContextImpl;
+import dev.legate.host.plugin.FilterRegistry;
+import dev.legate.testkit.TestFactoryContext;
+import dev.legate.testkit.TestHeaderMap;
 import io.envoyproxy.envoy.config.route.v3.FilterConfig;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
+import java.nio.file.Path;
+import java.util.ArrayList;
 
 /**
  * Test support: YAML (as a user writes it in a bootstrap) → Envoy's messages, parsed the way the host parses a
- * config (Jackson YAML → JSON → {@code JsonFormat} with a type registry), and a {@link Route} over a virtual host
- * and one of its routes, resolving {@code typed_per_filter_config} as the HTTP connection manager does.
+ * config (Jackson YAML → JSON → {@code JsonFormat} with a type registry), and routes built by the real route
+ * table of the HTTP connection manager ({@link RouteTable#compile}) over host-core's {@link FactoryContextImpl}
+ * with the CORS factory registered: every {@code typed_per_filter_config} entry is bound by the host's binder and
+ * compiled by {@link CorsFilterFactory#createRouteSpecificConfig}, as in the server.
  */
 final class CorsYaml {
 
     private static final ObjectMapper YAML = new YAMLMapper();
     private static final ObjectMapper JSON = new ObjectMapper();
     static final TypeRegistry TYPES = TypeRegistry.newBuilder()
+            .add(RouteConfiguration.getDescriptor())
             .add(CorsPolicy.getDescriptor())
             .add(FilterConfig.getDescriptor())
             .add(com.github.xds.type.v3.TypedStruct.getDescriptor())
             .build();
+
+    private static final FilterRegistry FILTERS = FilterRegistry.builder()
+            .add("legate-cors", new CorsFilterFactory()).build();
+    private static final ConfigBinder BINDER = new ConfigBinder(ConfigTypeRegistry.build(FILTERS), FILTERS);
+
+    /** The path the route configuration's errors start with. */
+    static final String ROUTE_CONFIG = "route_config";
 
     private CorsYaml() {
     }
@@ -51,87 +67,39 @@ final class CorsYaml {
         return parse(yaml, io.envoyproxy.envoy.config.route.v3.CorsPolicy.newBuilder()).build();
     }
 
-    static VirtualHost virtualHost(String yaml) {
-        return parse(yaml, VirtualHost.newBuilder()).build();
+    /** Host-core's factory context as the server makes it, knowing only the CORS filter; no cluster check. */
+    static FactoryContext hostContext() {
+        FactoryContextImpl.Shared shared = new FactoryContextImpl.Shared(FILTERS, BINDER, null, null, "node-1",
+                "cluster-1", Path.of("."), false, new ArrayList<>());
+        return new FactoryContextImpl(shared, new TestFactoryContext().stats());
     }
 
     /**
-     * The first route of {@code vhost}; its most specific CORS policy is the route's, else the virtual host's,
-     * else {@code routeConfigPolicy} (the route configuration's), as the HCM's route table binds them.
+     * The real route table of a route configuration given as YAML, built under the path {@code route_config}.
+     *
+     * @throws dev.legate.api.ConfigException as the server would at start-up
      */
-    static TestRoute route(VirtualHost vhost, CorsPolicy routeConfigPolicy) {
-        io.envoyproxy.envoy.config.route.v3.Route rc = vhost.getRoutes(0);
-        CorsPolicy mostSpecific = routeConfigPolicy;
-        if (vhost.containsTypedPerFilterConfig(CorsFilterFactory.NAME)) {
-            mostSpecific = CorsSettings.unpack(vhost.getTypedPerFilterConfigOrThrow(CorsFilterFactory.NAME));
-        }
-        if (rc.containsTypedPerFilterConfig(CorsFilterFactory.NAME)) {
-            mostSpecific = CorsSettings.unpack(rc.getTypedPerFilterConfigOrThrow(CorsFilterFactory.NAME));
-        }
-        return new TestRoute(rc, vhost, rc.hasDirectResponse() ? null : ENTRY, mostSpecific);
+    static RouteTable table(String routeConfigYaml) {
+        return RouteTable.compile(parse(routeConfigYaml, RouteConfiguration.newBuilder()).build(), ROUTE_CONFIG,
+                hostContext());
     }
 
-    static TestRoute route(String vhostYaml) {
-        return route(virtualHost(vhostYaml), null);
+    /**
+     * The route a request for {@code api.example/api} takes in a route configuration whose only virtual host is
+     * {@code vhostYaml}, and whose other fields ({@code typed_per_filter_config}...) are {@code routeConfigYaml}.
+     */
+    static Route route(String vhostYaml, String routeConfigYaml) {
+        RouteConfiguration.Builder rc = parse(routeConfigYaml, RouteConfiguration.newBuilder());
+        rc.addVirtualHosts(parse(vhostYaml, VirtualHost.newBuilder()));
+        Route route = RouteTable.compile(rc.build(), ROUTE_CONFIG, hostContext())
+                .route(TestHeaderMap.request("api.example", "/api"));
+        if (route == null) {
+            throw new AssertionError("no route for api.example/api");
+        }
+        return route;
     }
 
-    /** A {@link Route} with fixed parts; {@code perFilterConfig} gives {@code mostSpecific} for the CORS filter. */
-    record TestRoute(io.envoyproxy.envoy.config.route.v3.Route config, VirtualHost virtualHost, RouteEntry routeEntry,
-                     CorsPolicy mostSpecific) implements Route {
-        @Override
-        public String name() {
-            return config.getName();
-        }
-
-        @Override
-        public DirectResponseEntry directResponseEntry() {
-            return null;
-        }
-
-        @Override
-        public Object perFilterConfig(String filterName) {
-            return CorsFilterFactory.NAME.equals(filterName) ? mostSpecific : null;
-        }
+    static Route route(String vhostYaml) {
+        return route(vhostYaml, "{}");
     }
-
-    /** A forwarding route entry; the CORS filter only checks that there is one. */
-    static final RouteEntry ENTRY = new RouteEntry() {
-        @Override
-        public String clusterName() {
-            return "backend";
-        }
-
-        @Override
-        public int clusterNotFoundResponseCode() {
-            return 503;
-        }
-
-        @Override
-        public long timeoutMillis() {
-            return 15_000;
-        }
-
-        @Override
-        public long idleTimeoutMillis() {
-            return -1;
-        }
-
-        @Override
-        public RetryPolicy retryPolicy() {
-            return RetryPolicy.NONE;
-        }
-
-        @Override
-        public boolean autoHostRewrite() {
-            return false;
-        }
-
-        @Override
-        public void finalizeRequestHeaders(HeaderMap headers, StreamInfo streamInfo) {
-        }
-
-        @Override
-        public void finalizeResponseHeaders(HeaderMap headers, StreamInfo streamInfo) {
-        }
-    };
 }
