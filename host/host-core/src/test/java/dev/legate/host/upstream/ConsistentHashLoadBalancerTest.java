@@ -1,0 +1,220 @@
+package dev.legate.host.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.legate.api.ConfigException;
+import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.core.v3.Locality;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** RING_HASH and MAGLEV: config, distribution, weights, stability when a host leaves, no-hash behaviour. */
+class ConsistentHashLoadBalancerTest {
+
+    private static final int KEYS = 20_000;
+
+    private static HostImpl host(int i, int weight) {
+        return new HostImpl(new InetSocketAddress("127.0.0." + i, 6379), "", weight, HealthStatus.HEALTHY,
+                Locality.getDefaultInstance(), 0);
+    }
+
+    private static HostSet set(HostImpl... hosts) {
+        return new HostSet(List.of(hosts), 50);
+    }
+
+    private static long[] keys() {
+        Random r = new Random(42);
+        long[] k = new long[KEYS];
+        for (int i = 0; i < KEYS; i++) {
+            k[i] = r.nextLong();
+        }
+        return k;
+    }
+
+    private static Map<HostImpl, Integer> counts(LoadBalancer lb, HostSet set, long[] keys) {
+        Map<HostImpl, Integer> c = new HashMap<>();
+        for (long k : keys) {
+            c.merge(lb.pick(set, k), 1, Integer::sum);
+        }
+        return c;
+    }
+
+    private static List<LoadBalancer> balancers() {
+        return List.of(new RingHashLoadBalancer(1024, ClusterSettings.MAX_RING_SIZE,
+                        RingHashLoadBalancer.HashFunction.XX_HASH),
+                new RingHashLoadBalancer(1024, ClusterSettings.MAX_RING_SIZE,
+                        RingHashLoadBalancer.HashFunction.MURMUR_HASH_2),
+                new MaglevLoadBalancer(MaglevLoadBalancer.DEFAULT_TABLE_SIZE));
+    }
+
+    @Test
+    void spreadsKeysEvenlyOverEqualHosts() {
+        HostImpl[] hosts = {host(1, 1), host(2, 1), host(3, 1), host(4, 1)};
+        HostSet set = set(hosts);
+        for (LoadBalancer lb : balancers()) {
+            Map<HostImpl, Integer> c = counts(lb, set, keys());
+            assertThat(c).hasSize(4);
+            // 25% each; a 1024-point ring keeps every host within a few points of it.
+            for (HostImpl h : hosts) {
+                assertThat(c.get(h)).as(lb.getClass().getSimpleName() + " " + h.addressString())
+                        .isBetween(KEYS * 20 / 100, KEYS * 30 / 100);
+            }
+        }
+    }
+
+    @Test
+    void followsWeights() {
+        HostImpl heavy = host(1, 3);
+        HostImpl light = host(2, 1);
+        HostSet set = set(heavy, light);
+        for (LoadBalancer lb : balancers()) {
+            Map<HostImpl, Integer> c = counts(lb, set, keys());
+            assertThat((double) c.get(heavy) / KEYS).as(lb.getClass().getSimpleName()).isBetween(0.70, 0.80);
+        }
+    }
+
+    @Test
+    void sameKeySameHost() {
+        HostSet set = set(host(1, 1), host(2, 1), host(3, 1));
+        for (LoadBalancer lb : balancers()) {
+            for (long k : keys()) {
+                assertThat(lb.pick(set, k)).isSameAs(lb.pick(set, k));
+            }
+        }
+    }
+
+    @Test
+    void removingAHostMovesOnlyItsKeys() {
+        HostImpl a = host(1, 1);
+        HostImpl b = host(2, 1);
+        HostImpl c = host(3, 1);
+        HostImpl d = host(4, 1);
+        HostSet before = set(a, b, c, d);
+        HostSet after = set(a, b, d);
+        long[] keys = keys();
+        for (LoadBalancer lb : balancers()) {
+            int stayed = 0;
+            int others = 0;
+            for (long k : keys) {
+                HostImpl h0 = lb.pick(before, k);
+                HostImpl h1 = lb.pick(after, k);
+                assertThat(h1).isNotSameAs(c);
+                if (h0 != c) {
+                    others++;
+                    if (h0 == h1) {
+                        stayed++;
+                    }
+                }
+            }
+            // Only the removed host's quarter must move; the rest mostly stays. It does not all stay: Envoy
+            // rescales the ring (256 -> 342 points per host here) and re-fills the Maglev table, so the
+            // remaining hosts' new entries take some keys from each other (about 1 - 256/342 of them).
+            assertThat((double) stayed / others).as(lb.getClass().getSimpleName()).isGreaterThan(0.70);
+            // Nothing like a modulo hash, which would move about 3/4 of every host's keys.
+        }
+    }
+
+    @Test
+    void withoutAHashKeyPicksAtRandom() {
+        HostSet set = set(host(1, 1), host(2, 1), host(3, 1));
+        for (LoadBalancer lb : balancers()) {
+            Set<HostImpl> seen = new HashSet<>();
+            for (int i = 0; i < 300; i++) {
+                seen.add(lb.pick(set, null));
+            }
+            // 300 draws miss one of 3 hosts with probability 3 * (2/3)^300 < 1e-50.
+            assertThat(seen).hasSize(3);
+        }
+    }
+
+    @Test
+    void ringSizeFollowsEnvoy() {
+        RingHashLoadBalancer lb = new RingHashLoadBalancer(1024, ClusterSettings.MAX_RING_SIZE,
+                RingHashLoadBalancer.HashFunction.XX_HASH);
+        // 3 equal hosts: ceil(1/3 * 1024) / (1/3) = 1026 points, 342 each.
+        RingHashLoadBalancer.Ring ring = lb.ring(set(host(1, 1), host(2, 1), host(3, 1)));
+        assertThat(ring.size()).isEqualTo(1026);
+        assertThat(ring.minHashesPerHost).isEqualTo(342);
+        assertThat(ring.maxHashesPerHost).isEqualTo(342);
+        // maximum_ring_size caps it.
+        RingHashLoadBalancer small = new RingHashLoadBalancer(8, 8, RingHashLoadBalancer.HashFunction.XX_HASH);
+        assertThat(small.ring(set(host(1, 1), host(2, 1), host(3, 1))).size()).isEqualTo(8);
+    }
+
+    @Test
+    void hashFunctionsMatchTheirReferenceValues() {
+        // XXH64("", 0) and XXH64("abc", 0): the reference implementation's test vectors.
+        assertThat(HashFunctions.xxHash64("", 0)).isEqualTo(0xef46db3751d8e999L);
+        assertThat(HashFunctions.xxHash64("abc", 0)).isEqualTo(0x44bc2cf5ad770999L);
+        // MurmurHash2-64 as libstdc++'s std::hash<std::string> with seed 0xc70f6907 (Envoy's murmurHash2).
+        assertThat(HashFunctions.murmurHash2("")).isEqualTo(HashFunctions.murmurHash2(""));
+        assertThat(HashFunctions.murmurHash2("foo")).isNotEqualTo(HashFunctions.murmurHash2("fop"));
+    }
+
+    @Test
+    void maglevFillsEveryEntryAndGivesEachHostItsShare() {
+        MaglevLoadBalancer lb = new MaglevLoadBalancer(13);
+        HostImpl a = host(1, 1);
+        HostImpl b = host(2, 1);
+        MaglevLoadBalancer.Table t = lb.table(set(a, b));
+        List<HostImpl> slots = new ArrayList<>(List.of(t.slots));
+        assertThat(slots).doesNotContainNull();
+        long na = slots.stream().filter(h -> h == a).count();
+        assertThat(na).isBetween(6L, 7L);
+    }
+
+    // Config
+
+    private static ClusterSettings settings(String extra) {
+        return ClusterSettings.of(UpstreamTestSupport.cluster("""
+                name: r
+                connect_timeout: 1s
+                %s
+                load_assignment:
+                  cluster_name: r
+                  endpoints:
+                  - lb_endpoints:
+                    - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8001}}}
+                """.formatted(extra)), "static_resources.clusters[0]");
+    }
+
+    @Test
+    void configDefaultsAndValues() {
+        ClusterSettings s = settings("lb_policy: RING_HASH");
+        assertThat(s.policy).isEqualTo(ClusterSettings.Policy.RING_HASH);
+        assertThat(s.minimumRingSize).isEqualTo(1024);
+        assertThat(s.maximumRingSize).isEqualTo(8 * 1024 * 1024);
+        assertThat(s.ringHashFunction).isEqualTo(RingHashLoadBalancer.HashFunction.XX_HASH);
+        s = settings("lb_policy: RING_HASH\nring_hash_lb_config: {minimum_ring_size: 64, maximum_ring_size: 128, "
+                + "hash_function: MURMUR_HASH_2}");
+        assertThat(s.minimumRingSize).isEqualTo(64);
+        assertThat(s.maximumRingSize).isEqualTo(128);
+        assertThat(s.ringHashFunction).isEqualTo(RingHashLoadBalancer.HashFunction.MURMUR_HASH_2);
+        s = settings("lb_policy: MAGLEV");
+        assertThat(s.maglevTableSize).isEqualTo(65537);
+        assertThat(settings("lb_policy: MAGLEV\nmaglev_lb_config: {table_size: 251}").maglevTableSize).isEqualTo(251);
+    }
+
+    @Test
+    void configErrors() {
+        assertThatThrownBy(() -> settings("lb_policy: RING_HASH\nring_hash_lb_config: {minimum_ring_size: 9000000}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("static_resources.clusters[0].ring_hash_lb_config.minimum_ring_size: 9000000 "
+                        + "(expected: 1..8388608)");
+        assertThatThrownBy(() -> settings("lb_policy: RING_HASH\nring_hash_lb_config: "
+                + "{minimum_ring_size: 200, maximum_ring_size: 100}"))
+                .hasMessage("static_resources.clusters[0].ring_hash_lb_config.minimum_ring_size: 200 "
+                        + "(expected: <= maximum_ring_size 100)");
+        assertThatThrownBy(() -> settings("lb_policy: MAGLEV\nmaglev_lb_config: {table_size: 100}"))
+                .hasMessage("static_resources.clusters[0].maglev_lb_config.table_size: 100 "
+                        + "(expected: a prime number <= 5000011)");
+    }
+}
