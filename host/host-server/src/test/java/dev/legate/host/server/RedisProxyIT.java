@@ -73,7 +73,7 @@ class RedisProxyIT {
                           "@type": type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy
                           stat_prefix: %s
                 %s
-                """.formatted(name, statPrefix, extra.indent(18).stripTrailing());
+                """.formatted(name, statPrefix, extra.indent(10).stripTrailing());
     }
 
     static String config() {

@@ -120,8 +120,7 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         if (in == null) {
             buf = data;
         } else {
-            in.writeBytes(data);
-            data.skipBytes(n);
+            in.writeBytes(data); // consumes data
             buf = in;
         }
         int from = buf.readerIndex();
