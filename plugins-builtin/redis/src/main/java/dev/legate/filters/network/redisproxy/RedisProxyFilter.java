@@ -75,6 +75,11 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
     /** Upstream clients written to while handling the current read; flushed at its end. */
     private final List<RedisUpstreamClient> touched = new ArrayList<>(4);
 
+    /** The frame of the request being handled, when it is a RESP array (not inline): passed on as is. */
+    private ByteBuf frame;
+    private int frameFrom;
+    private int frameEnd;
+
     private boolean connectionAllowed;
     private boolean resp3;
     private boolean quit;
@@ -131,8 +136,12 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
                     break;
                 }
                 RespValue request = RespDecoder.decode(buf, from, end, true);
+                frame = buf.getByte(from) == '*' ? buf : null;
+                frameFrom = from;
+                frameEnd = end;
                 from = end;
                 onRequest(request);
+                frame = null;
             }
         } catch (RespDecoder.RespProtocolException e) {
             buf.readerIndex(buf.writerIndex());
@@ -348,8 +357,11 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
             r.local(RespValue.error(NO_UPSTREAM_HOST));
             return;
         }
-        r.raw = null;
-        c.send(out, r);
+        if (frame != null && out.get(keyIndex) == args.get(keyIndex).bytes()) {
+            c.send(frame, frameFrom, frameEnd, r); // unchanged: the client's bytes, not re-encoded
+        } else {
+            c.send(out, r);
+        }
     }
 
     private enum Kind { MGET, MSET, SUM }

@@ -171,6 +171,24 @@ final class RedisUpstreamClient implements TcpUpstreamCallbacks {
         rqActive.inc();
     }
 
+    /**
+     * Queues a command already encoded as RESP: {@code buf[from, end)}, copied (the caller keeps
+     * {@code buf}). Otherwise like {@link #send(List, ReplyHandler)}.
+     */
+    void send(ByteBuf buf, int from, int end, ReplyHandler handler) {
+        if (closed) {
+            handler.onFailure();
+            return;
+        }
+        if (out == null) {
+            out = alloc.buffer(Math.max(256, end - from));
+        }
+        out.writeBytes(buf, from, end - from);
+        inflight.add(handler);
+        rqTotal.inc();
+        rqActive.inc();
+    }
+
     /** Writes what {@link #send} queued, now or per {@code max_buffer_size_before_flush}. */
     void flush() {
         if (out == null || closed) {
