@@ -197,6 +197,18 @@ class RedisProxyIT {
     }
 
     @Test
+    void transactionsRunOnTheFirstKeysServer() {
+        try (Jedis j = jedis("redis")) {
+            redis.clients.jedis.Transaction t = j.multi();
+            t.set("{tx}a", "1");
+            t.incr("{tx}a");
+            t.get("{tx}a");
+            assertThat(t.exec()).containsExactly("OK", 2L, "2");
+            assertThat(j.get("{tx}a")).isEqualTo("2");
+        }
+    }
+
+    @Test
     void prefixRouteRemovesThePrefixAndUsesItsCluster() {
         try (Jedis j = jedis("redis"); Jedis db = jedis(b.port)) {
             assertThat(j.set("one:routed", "r")).isEqualTo("OK");

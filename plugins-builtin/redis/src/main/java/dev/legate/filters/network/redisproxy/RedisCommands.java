@@ -33,6 +33,9 @@ final class RedisCommands {
     /** Commands split per key whose integer replies are summed. */
     static final Set<String> SUM_RESULT = Set.of("del", "exists", "touch", "unlink");
 
+    /** Transaction commands: a transaction runs on its own upstream connection to the first key's host. */
+    static final Set<String> TRANSACTION = Set.of("multi", "exec", "discard");
+
     static final String MGET = "mget";
     static final String MSET = "mset";
 

@@ -30,8 +30,9 @@ import java.util.List;
  * {@code ECHO}, {@code TIME} and {@code QUIT} are answered here. Routed commands
  * ({@link RedisCommands}) go by key through the {@code prefix_routes} to a host of the route's cluster chosen
  * by the key's hash ({@link RedisKeyHash}); {@code MGET}, {@code MSET}, {@code DEL}, {@code EXISTS},
- * {@code TOUCH} and {@code UNLINK} are split into one command per key and their replies merged. Any other
- * command is {@code unsupported command '<name>'} ({@code splitter.unsupported_command}++).
+ * {@code TOUCH} and {@code UNLINK} are split into one command per key and their replies merged;
+ * {@code MULTI}...{@code EXEC}/{@code DISCARD} run on a connection of their own to the first key's host. Any
+ * other command is {@code unsupported command '<name>'} ({@code splitter.unsupported_command}++).
  *
  * <h2>RESP3</h2>
  * Not in Envoy: {@code HELLO [2|3] [AUTH user pass] [SETNAME name]} is answered here and switches the
@@ -79,6 +80,11 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
     private ByteBuf frame;
     private int frameFrom;
     private int frameEnd;
+
+    /** Envoy's {@code Transaction}: MULTI seen; the key that chose the host; the connection it runs on. */
+    private boolean txActive;
+    private String txKey;
+    private RedisUpstreamClient txClient;
 
     private boolean connectionAllowed;
     private boolean resp3;
@@ -185,6 +191,10 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         closing = true;
         stats.downstreamCxActive().dec();
         releaseIn();
+        if (txClient != null) {
+            txClient.close();
+            txClient = null;
+        }
         Request r;
         while ((r = pending.poll()) != null) {
             stats.downstreamRqActive().dec();
@@ -299,7 +309,8 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
             default -> {
             }
         }
-        if (args.size() < 2) {
+        boolean txCommand = RedisCommands.TRANSACTION.contains(command);
+        if (args.size() < 2 && !txCommand) {
             invalid(r);
             return;
         }
@@ -307,6 +318,15 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         if (cs == null) {
             stats.unsupportedCommand().inc();
             r.local(RespValue.error("unsupported command '" + name + "'"));
+            return;
+        }
+        if (txActive || txCommand) {
+            // As Envoy: inside a transaction every command is handled (and counted) by the MULTI handler.
+            cs = stats.commands().get("multi");
+            cs.total().inc();
+            r.command = cs;
+            r.startNanos = System.nanoTime();
+            transaction(r, command, name, args);
             return;
         }
         cs.total().inc();
@@ -448,6 +468,85 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
             touched.get(i).flush();
         }
         touched.clear();
+    }
+
+    // Transactions (Envoy's TransactionRequest)
+
+    /**
+     * MULTI/EXEC/DISCARD and the commands between them. MULTI is answered here; the first keyed command
+     * opens a connection of its own to that key's host, sends MULTI there and then the command; every later
+     * command goes the same way; EXEC or DISCARD ends it and the connection closes once it has replied.
+     */
+    private void transaction(Request r, String command, String name, List<RespValue> args) {
+        boolean txCommand = RedisCommands.TRANSACTION.contains(command);
+        if (!txCommand && !RedisCommands.SIMPLE.contains(command)) {
+            r.command = null;
+            r.local(RespValue.error("'" + name + "' command is not supported within transaction"));
+            return;
+        }
+        boolean end = false;
+        switch (command) {
+            case "multi" -> {
+                if (txActive) {
+                    r.command = null;
+                    r.local(RespValue.error("MULTI calls can not be nested"));
+                    return;
+                }
+                txActive = true;
+                r.command = null;
+                r.local(RespValue.OK);
+                return;
+            }
+            case "exec", "discard" -> {
+                r.command = null;
+                if (!txActive) {
+                    r.local(RespValue.error(command.toUpperCase(java.util.Locale.ROOT) + " without MULTI"));
+                    return;
+                }
+                if (txClient == null) {
+                    r.local(command.equals("exec") ? RespValue.array(List.of()) : RespValue.OK);
+                    endTransaction();
+                    return;
+                }
+                r.command = stats.commands().get("multi");
+                end = true;
+            }
+            default -> {
+            }
+        }
+        if (txClient == null) {
+            txKey = args.get(1).asString();
+            RedisProxySettings.Route route = settings.route(txKey);
+            UpstreamCluster cluster = route == null ? null : callbacks.clusterManager().cluster(route.cluster());
+            Host host = cluster == null ? null : cluster.chooseHost(new RedisKeyHash(txKey, settings.hashtagging()));
+            if (host == null) {
+                r.command.error().inc();
+                r.command = null;
+                r.local(RespValue.error(NO_UPSTREAM_HOST));
+                return;
+            }
+            txClient = new RedisUpstreamClient(worker, cluster, host, resp3, settings, alloc);
+            txClient.send(List.of(bytes("MULTI")), RedisUpstreamClient.IGNORE);
+        }
+        List<byte[]> out = new ArrayList<>(args.size());
+        for (RespValue a : args) {
+            out.add(a.bytes());
+        }
+        RedisUpstreamClient c = txClient;
+        c.send(out, r);
+        if (!touched.contains(c)) {
+            touched.add(c);
+        }
+        if (end) {
+            c.closeWhenIdle();
+            endTransaction();
+        }
+    }
+
+    private void endTransaction() {
+        txActive = false;
+        txKey = null;
+        txClient = null;
     }
 
     // AUTH and HELLO (Envoy's ProxyFilter::onAuth)

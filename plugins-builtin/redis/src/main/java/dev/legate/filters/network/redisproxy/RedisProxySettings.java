@@ -293,6 +293,7 @@ final class RedisProxySettings {
         commands.addAll(RedisCommands.SIMPLE);
         commands.addAll(RedisCommands.EVAL);
         commands.addAll(RedisCommands.SUM_RESULT);
+        commands.addAll(RedisCommands.TRANSACTION);
         commands.add(RedisCommands.MGET);
         commands.add(RedisCommands.MSET);
         for (int i = 0; i < config.getCustomCommandsCount(); i++) {

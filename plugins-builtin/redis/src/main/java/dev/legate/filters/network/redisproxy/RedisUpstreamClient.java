@@ -108,6 +108,7 @@ final class RedisUpstreamClient implements TcpUpstreamCallbacks {
     private TcpUpstreamConnection conn;
     private Cancellable connecting;
     private boolean closed;
+    private boolean closeWhenIdle;
 
     private Dispatcher.Timer opTimer;
     private long lastActivityMillis;
@@ -229,6 +230,11 @@ final class RedisUpstreamClient implements TcpUpstreamCallbacks {
         }
     }
 
+    /** Closes the connection once every reply has arrived (a transaction's connection after EXEC/DISCARD). */
+    void closeWhenIdle() {
+        closeWhenIdle = true;
+    }
+
     /** Closes the connection and fails what is outstanding (listener closed). */
     void close() {
         fail(true);
@@ -301,7 +307,7 @@ final class RedisUpstreamClient implements TcpUpstreamCallbacks {
         }
         lastActivityMillis = dispatcher.currentTimeMillis();
         flushSinks();
-        if (endStream) {
+        if (endStream || (closeWhenIdle && inflight.isEmpty())) {
             fail(true);
         }
     }

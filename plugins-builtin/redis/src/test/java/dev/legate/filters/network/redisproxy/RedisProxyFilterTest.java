@@ -255,4 +255,23 @@ class RedisProxyFilterTest {
         assertThat(conn.writtenString().substring(before)).isEqualTo("_\r\n");
         conn.onEvent(ConnectionEvent.LOCAL_CLOSE);
     }
+
+    @Test
+    void aTransactionRunsOnItsOwnConnectionToTheFirstKeysHost() {
+        FakeCluster c = cluster(1);
+        FakeConnection conn = connect(CONFIG);
+        conn.receive("EXEC\r\nMULTI\r\nMULTI\r\nMGET a b\r\nSET a 1\r\nINCR a\r\nEXEC\r\n", false);
+        assertThat(c.connects).hasSize(1);
+        FakeUpstream tx = c.connects.get(0).ready();
+        assertThat(tx.writtenString()).isEqualTo("*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+                + "*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*1\r\n$4\r\nEXEC\r\n");
+        reply(tx, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:1\r\n");
+        assertThat(conn.writtenString()).isEqualTo("-EXEC without MULTI\r\n+OK\r\n-MULTI calls can not be nested\r\n"
+                + "-'MGET' command is not supported within transaction\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:1\r\n");
+        assertThat(tx.open).isFalse();
+        // An empty transaction never leaves the proxy.
+        conn.receive("MULTI\r\nEXEC\r\nMULTI\r\nDISCARD\r\n", false);
+        assertThat(conn.writtenString()).endsWith("+OK\r\n*0\r\n+OK\r\n+OK\r\n");
+        assertThat(c.connects).hasSize(1);
+    }
 }
