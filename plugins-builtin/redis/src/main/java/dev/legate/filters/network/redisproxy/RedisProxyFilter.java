@@ -7,6 +7,7 @@ import dev.legate.api.network.ConnectionEvent;
 import dev.legate.api.network.FilterStatus;
 import dev.legate.api.network.NetworkFilter;
 import dev.legate.api.network.NetworkFilterCallbacks;
+import dev.legate.api.network.WatermarkCallbacks;
 import dev.legate.api.upstream.Host;
 import dev.legate.api.upstream.UpstreamCluster;
 import io.netty.buffer.ByteBuf;
@@ -45,6 +46,10 @@ import java.util.List;
  * {@code finished with N error(s)} (MSET and the summed commands), {@code wrong number of arguments for
  * '<name>' command}. Bytes that are not RESP: {@code downstream_cx_protocol_error}++, the error
  * {@code downstream protocol error} and the connection closed.
+ *
+ * <h2>Flow control</h2>
+ * While the client's write buffer is above its high watermark (it does not read its replies), the
+ * connection is not read, so no more commands pile up; reading resumes below the low watermark.
  *
  * <h2>Buffers</h2>
  * Incoming bytes are borrowed: complete requests are parsed from them (copying), an incomplete tail is
@@ -86,6 +91,9 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
     private String txKey;
     private RedisUpstreamClient txClient;
 
+    /** Reads paused because the client is not reading its replies (its write buffer is above high). */
+    private boolean readPaused;
+
     private boolean connectionAllowed;
     private boolean resp3;
     private boolean quit;
@@ -110,6 +118,26 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         stats.downstreamCxTotal().inc();
         stats.downstreamCxActive().inc();
         worker = pool.worker(dispatcher);
+        connection.addWatermarkCallbacks(new WatermarkCallbacks() {
+            @Override
+            public void onAboveWriteBufferHighWatermark() {
+                // A client that does not read its replies stops being read: no more commands pile up.
+                if (!readPaused && !done) {
+                    readPaused = true;
+                    connection.readDisable(true);
+                }
+            }
+
+            @Override
+            public void onBelowWriteBufferLowWatermark() {
+                if (readPaused) {
+                    readPaused = false;
+                    if (!done) {
+                        connection.readDisable(false);
+                    }
+                }
+            }
+        });
         return FilterStatus.CONTINUE;
     }
 

@@ -274,4 +274,15 @@ class RedisProxyFilterTest {
         assertThat(conn.writtenString()).endsWith("+OK\r\n*0\r\n+OK\r\n+OK\r\n");
         assertThat(c.connects).hasSize(1);
     }
+
+    @Test
+    void aClientThatDoesNotReadIsNotRead() {
+        cluster(1);
+        FakeConnection conn = connect(CONFIG);
+        assertThat(conn.watermarks).hasSize(1);
+        conn.watermarks.get(0).onAboveWriteBufferHighWatermark();
+        assertThat(conn.readDisables).isEqualTo(1);
+        conn.watermarks.get(0).onBelowWriteBufferLowWatermark();
+        assertThat(conn.readDisables).isZero();
+    }
 }
