@@ -77,6 +77,8 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
     private RedisConnPool.Worker worker;
     private ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
     private ByteBuf in;
+    /** What this connection adds to {@code downstream_cx_rx_bytes_buffered}. */
+    private long bufferedReported;
     private final ArrayDeque<Request> pending = new ArrayDeque<>();
     /** Upstream clients written to while handling the current read; flushed at its end. */
     private final List<RedisUpstreamClient> touched = new ArrayList<>(4);
@@ -196,10 +198,7 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         } else {
             in.discardSomeReadBytes();
         }
-        long buffered = in == null ? 0 : in.readableBytes();
-        if (buffered != 0 || n != left) {
-            stats.downstreamCxRxBytesBuffered().set(buffered);
-        }
+        reportBuffered(in == null ? 0 : in.readableBytes());
         flushUpstreams();
         if (endStream) {
             peerEnded = true;
@@ -673,7 +672,15 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         if (in != null) {
             in.release();
             in = null;
-            stats.downstreamCxRxBytesBuffered().set(0);
+        }
+        reportBuffered(0);
+    }
+
+    /** Moves this connection's share of {@code downstream_cx_rx_bytes_buffered} to {@code bytes}. */
+    private void reportBuffered(long bytes) {
+        if (bytes != bufferedReported) {
+            stats.downstreamCxRxBytesBuffered().add(bytes - bufferedReported);
+            bufferedReported = bytes;
         }
     }
 

@@ -104,8 +104,10 @@ class RedisProxyFilterTest {
         FakeConnection conn = connect(CONFIG);
         conn.receive("*2\r\n$3\r\nGE", false);
         assertThat(c.connects).isEmpty();
+        assertThat(context.statsStore().gauge("redis.cache.downstream_cx_rx_bytes_buffered")).isEqualTo(10);
         conn.receive("T\r\n$1\r\nk\r\n*1\r\n$4\r\nPI", false);
         assertThat(c.connects).hasSize(1);
+        assertThat(context.statsStore().gauge("redis.cache.downstream_cx_rx_bytes_buffered")).isEqualTo(10);
         FakeUpstream u = c.connects.get(0).ready();
         assertThat(u.writtenString()).isEqualTo("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
         conn.receive("NG\r\n", false);
@@ -113,6 +115,7 @@ class RedisProxyFilterTest {
         assertThat(conn.writtenString()).isEmpty();
         reply(u, "$-1\r\n");
         assertThat(conn.writtenString()).isEqualTo("$-1\r\n+PONG\r\n");
+        assertThat(context.statsStore().gauge("redis.cache.downstream_cx_rx_bytes_buffered")).isZero();
     }
 
     @Test
