@@ -73,6 +73,8 @@ final class ClusterSettings {
     final long maximumRingSize;
     final RingHashLoadBalancer.HashFunction ringHashFunction;
     final long maglevTableSize;
+    /** {@code common_lb_config.consistent_hashing_lb_config.use_hostname_for_hashing} (RING_HASH, MAGLEV). */
+    final boolean useHostnameForHashing;
     final int panicThresholdPercent;
     final Thresholds defaultThresholds;
     final Thresholds highThresholds;
@@ -207,12 +209,23 @@ final class ClusterSettings {
         }
 
         int panic = 50;
+        boolean useHostname = false;
         if (c.hasCommonLbConfig()) {
             Cluster.CommonLbConfig cl = c.getCommonLbConfig();
             String p = path + ".common_lb_config";
-            checkFields(cl, p, Set.of("healthy_panic_threshold"), Set.of("update_merge_window",
-                    "ignore_new_hosts_until_first_hc", "consistent_hashing_lb_config", "zone_aware_lb_config",
+            checkFields(cl, p, Set.of("healthy_panic_threshold", "consistent_hashing_lb_config"),
+                    Set.of("update_merge_window", "ignore_new_hosts_until_first_hc", "zone_aware_lb_config",
                     "override_host_status"));
+            if (cl.hasConsistentHashingLbConfig()) {
+                String cp = p + ".consistent_hashing_lb_config";
+                boolean hashing = policy == Policy.RING_HASH || policy == Policy.MAGLEV;
+                if (hashing) {
+                    checkFields(cl.getConsistentHashingLbConfig(), cp, Set.of("use_hostname_for_hashing"), Set.of());
+                    useHostname = cl.getConsistentHashingLbConfig().getUseHostnameForHashing();
+                } else {
+                    log.warn("{}: lb_policy is {}, consistent_hashing_lb_config is ignored", cp, policy);
+                }
+            }
             if (cl.hasHealthyPanicThreshold()) {
                 double v = cl.getHealthyPanicThreshold().getValue();
                 if (v < 0 || v > 100) {
@@ -222,6 +235,7 @@ final class ClusterSettings {
             }
         }
         panicThresholdPercent = panic;
+        useHostnameForHashing = useHostname;
 
         Thresholds def = null;
         Thresholds high = null;

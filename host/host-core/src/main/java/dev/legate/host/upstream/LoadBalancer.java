@@ -27,8 +27,9 @@ abstract class LoadBalancer {
             case ROUND_ROBIN -> new RoundRobin();
             case LEAST_REQUEST -> new LeastRequest(s.choiceCount, s.activeRequestBias);
             case RANDOM -> new RandomLb();
-            case RING_HASH -> new RingHashLoadBalancer(s.minimumRingSize, s.maximumRingSize, s.ringHashFunction);
-            case MAGLEV -> new MaglevLoadBalancer(s.maglevTableSize);
+            case RING_HASH -> new RingHashLoadBalancer(s.minimumRingSize, s.maximumRingSize, s.ringHashFunction,
+                    s.useHostnameForHashing);
+            case MAGLEV -> new MaglevLoadBalancer(s.maglevTableSize, s.useHostnameForHashing);
         };
     }
 
@@ -104,6 +105,15 @@ abstract class LoadBalancer {
     }
 
     /** {@code RANDOM}: uniform among the available hosts (Envoy ignores weights here too). */
+    /**
+     * The text a consistent-hash balancer places {@code h} by: {@code ip:port} (Envoy's
+     * {@code address()->asString()}), or its {@code hostname} with {@code use_hostname_for_hashing} (the address
+     * when it has none).
+     */
+    static String hashKey(HostImpl h, boolean useHostname) {
+        return useHostname && !h.hostname().isEmpty() ? h.hostname() : h.addressString();
+    }
+
     static final class RandomLb extends LoadBalancer {
         @Override
         HostImpl pick(HostSet set) {

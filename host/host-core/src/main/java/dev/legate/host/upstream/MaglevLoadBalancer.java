@@ -3,7 +3,7 @@ package dev.legate.host.upstream;
 /**
  * {@code MAGLEV}: Envoy's Maglev table ({@code source/extensions/load_balancing_policies/maglev/
  * maglev_lb.cc}, after Google's paper). Each available host, in host-set order, gets
- * {@code offset = xxHash64(ip:port) % size} and {@code skip = xxHash64(ip:port, seed 1) % (size - 1) + 1};
+ * {@code offset = xxHash64(ip:port) % size} (the hostname with {@code use_hostname_for_hashing}) and {@code skip = xxHash64(ip:port, seed 1) % (size - 1) + 1};
  * hosts take turns filling their next free slot of their permutation, a host of normalized weight
  * {@code w} taking a turn every {@code max_w / w} rounds, until the {@code table_size} slots (a prime,
  * default 65537) are full. A request's hash picks {@code table[hash % size]} (unsigned). With no hash key a
@@ -17,10 +17,12 @@ final class MaglevLoadBalancer extends LoadBalancer {
     static final long DEFAULT_TABLE_SIZE = 65537;
 
     private final int tableSize;
+    private final boolean useHostname;
     private volatile Table table;
 
-    MaglevLoadBalancer(long tableSize) {
+    MaglevLoadBalancer(long tableSize, boolean useHostname) {
         this.tableSize = (int) tableSize;
+        this.useHostname = useHostname;
     }
 
     @Override
@@ -40,7 +42,7 @@ final class MaglevLoadBalancer extends LoadBalancer {
     Table table(HostSet set) {
         Table t = table;
         if (t == null || t.set != set) {
-            t = new Table(set, tableSize);
+            t = new Table(set, tableSize, useHostname);
             table = t;
         }
         return t;
@@ -51,7 +53,7 @@ final class MaglevLoadBalancer extends LoadBalancer {
         final HostSet set;
         final HostImpl[] slots;
 
-        Table(HostSet set, int size) {
+        Table(HostSet set, int size, boolean useHostname) {
             this.set = set;
             HostImpl[] lb = set.lb;
             int n = lb.length;
@@ -66,7 +68,7 @@ final class MaglevLoadBalancer extends LoadBalancer {
             }
             double maxWeight = 0;
             for (int i = 0; i < n; i++) {
-                String key = lb[i].addressString();
+                String key = hashKey(lb[i], useHostname);
                 offset[i] = Long.remainderUnsigned(HashFunctions.xxHash64(key, 0), size);
                 skip[i] = Long.remainderUnsigned(HashFunctions.xxHash64(key, 1), size - 1) + 1;
                 weight[i] = lb[i].weight() / total;

@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * {@code RING_HASH}: Envoy's ketama ring ({@code source/extensions/load_balancing_policies/ring_hash/
  * ring_hash_lb.cc}). Each available host gets a share of {@code ring size} points proportional to its
- * weight, each point the hash of {@code "<ip:port>_<i>"} (xxHash64, or MurmurHash2 with
+ * weight, each point the hash of {@code "<ip:port>_<i>"} (or {@code "<hostname>_<i>"} with
+ * {@code use_hostname_for_hashing}) (xxHash64, or MurmurHash2 with
  * {@code hash_function: MURMUR_HASH_2}); a request's hash picks the first point at or after it, wrapping
  * to the first. The ring size is {@code ceil(min_weight * minimum_ring_size) / min_weight} (normalized
  * weights), capped at {@code maximum_ring_size}. With no hash key a host is picked at random, as Envoy's
@@ -22,12 +23,14 @@ final class RingHashLoadBalancer extends LoadBalancer {
     private final long minRingSize;
     private final long maxRingSize;
     private final HashFunction hashFunction;
+    private final boolean useHostname;
     private volatile Ring ring;
 
-    RingHashLoadBalancer(long minRingSize, long maxRingSize, HashFunction hashFunction) {
+    RingHashLoadBalancer(long minRingSize, long maxRingSize, HashFunction hashFunction, boolean useHostname) {
         this.minRingSize = minRingSize;
         this.maxRingSize = maxRingSize;
         this.hashFunction = hashFunction;
+        this.useHostname = useHostname;
     }
 
     @Override
@@ -47,7 +50,7 @@ final class RingHashLoadBalancer extends LoadBalancer {
     Ring ring(HostSet set) {
         Ring r = ring;
         if (r == null || r.set != set) {
-            r = new Ring(set, minRingSize, maxRingSize, hashFunction);
+            r = new Ring(set, minRingSize, maxRingSize, hashFunction, useHostname);
             ring = r;
         }
         return r;
@@ -61,7 +64,7 @@ final class RingHashLoadBalancer extends LoadBalancer {
         final long minHashesPerHost;
         final long maxHashesPerHost;
 
-        Ring(HostSet set, long minRingSize, long maxRingSize, HashFunction fn) {
+        Ring(HostSet set, long minRingSize, long maxRingSize, HashFunction fn, boolean useHostname) {
             this.set = set;
             HostImpl[] lb = set.lb;
             double total = 0;
@@ -82,7 +85,7 @@ final class RingHashLoadBalancer extends LoadBalancer {
             long minPer = Long.MAX_VALUE;
             long maxPer = 0;
             for (HostImpl h : lb) {
-                String prefix = h.addressString() + "_";
+                String prefix = hashKey(h, useHostname) + "_";
                 target += scale * (h.weight() / total);
                 long i = 0;
                 while (current < target && n < hs.length) {

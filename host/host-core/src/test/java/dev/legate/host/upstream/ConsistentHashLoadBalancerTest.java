@@ -47,12 +47,20 @@ class ConsistentHashLoadBalancerTest {
         return c;
     }
 
+    private static HostImpl[] picks(LoadBalancer lb, HostSet set, long[] keys) {
+        HostImpl[] out = new HostImpl[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            out[i] = lb.pick(set, keys[i]);
+        }
+        return out;
+    }
+
     private static List<LoadBalancer> balancers() {
         return List.of(new RingHashLoadBalancer(1024, ClusterSettings.MAX_RING_SIZE,
-                        RingHashLoadBalancer.HashFunction.XX_HASH),
+                        RingHashLoadBalancer.HashFunction.XX_HASH, false),
                 new RingHashLoadBalancer(1024, ClusterSettings.MAX_RING_SIZE,
-                        RingHashLoadBalancer.HashFunction.MURMUR_HASH_2),
-                new MaglevLoadBalancer(MaglevLoadBalancer.DEFAULT_TABLE_SIZE));
+                        RingHashLoadBalancer.HashFunction.MURMUR_HASH_2, false),
+                new MaglevLoadBalancer(MaglevLoadBalancer.DEFAULT_TABLE_SIZE, false));
     }
 
     @Test
@@ -103,9 +111,12 @@ class ConsistentHashLoadBalancerTest {
         for (LoadBalancer lb : balancers()) {
             int stayed = 0;
             int others = 0;
-            for (long k : keys) {
-                HostImpl h0 = lb.pick(before, k);
-                HostImpl h1 = lb.pick(after, k);
+            // All picks of one set, then of the other: the table is rebuilt only when the set changes.
+            HostImpl[] first = picks(lb, before, keys);
+            HostImpl[] second = picks(lb, after, keys);
+            for (int i = 0; i < keys.length; i++) {
+                HostImpl h0 = first[i];
+                HostImpl h1 = second[i];
                 assertThat(h1).isNotSameAs(c);
                 if (h0 != c) {
                     others++;
@@ -138,14 +149,14 @@ class ConsistentHashLoadBalancerTest {
     @Test
     void ringSizeFollowsEnvoy() {
         RingHashLoadBalancer lb = new RingHashLoadBalancer(1024, ClusterSettings.MAX_RING_SIZE,
-                RingHashLoadBalancer.HashFunction.XX_HASH);
+                RingHashLoadBalancer.HashFunction.XX_HASH, false);
         // 3 equal hosts: ceil(1/3 * 1024) / (1/3) = 1026 points, 342 each.
         RingHashLoadBalancer.Ring ring = lb.ring(set(host(1, 1), host(2, 1), host(3, 1)));
         assertThat(ring.size()).isEqualTo(1026);
         assertThat(ring.minHashesPerHost).isEqualTo(342);
         assertThat(ring.maxHashesPerHost).isEqualTo(342);
         // maximum_ring_size caps it.
-        RingHashLoadBalancer small = new RingHashLoadBalancer(8, 8, RingHashLoadBalancer.HashFunction.XX_HASH);
+        RingHashLoadBalancer small = new RingHashLoadBalancer(8, 8, RingHashLoadBalancer.HashFunction.XX_HASH, false);
         assertThat(small.ring(set(host(1, 1), host(2, 1), host(3, 1))).size()).isEqualTo(8);
     }
 
@@ -161,7 +172,7 @@ class ConsistentHashLoadBalancerTest {
 
     @Test
     void maglevFillsEveryEntryAndGivesEachHostItsShare() {
-        MaglevLoadBalancer lb = new MaglevLoadBalancer(13);
+        MaglevLoadBalancer lb = new MaglevLoadBalancer(13, false);
         HostImpl a = host(1, 1);
         HostImpl b = host(2, 1);
         MaglevLoadBalancer.Table t = lb.table(set(a, b));
@@ -169,6 +180,31 @@ class ConsistentHashLoadBalancerTest {
         assertThat(slots).doesNotContainNull();
         long na = slots.stream().filter(h -> h == a).count();
         assertThat(na).isBetween(6L, 7L);
+    }
+
+    @Test
+    void useHostnameForHashingPlacesHostsByName() {
+        // Same names, new addresses: the keys stay with the same names.
+        HostImpl a1 = new HostImpl(new InetSocketAddress("127.0.0.1", 1), "redis-a", 1, HealthStatus.HEALTHY,
+                Locality.getDefaultInstance(), 0);
+        HostImpl b1 = new HostImpl(new InetSocketAddress("127.0.0.2", 1), "redis-b", 1, HealthStatus.HEALTHY,
+                Locality.getDefaultInstance(), 0);
+        HostImpl a2 = new HostImpl(new InetSocketAddress("127.0.0.9", 2), "redis-a", 1, HealthStatus.HEALTHY,
+                Locality.getDefaultInstance(), 0);
+        HostImpl b2 = new HostImpl(new InetSocketAddress("127.0.0.8", 2), "redis-b", 1, HealthStatus.HEALTHY,
+                Locality.getDefaultInstance(), 0);
+        for (LoadBalancer lb : List.of(
+                new RingHashLoadBalancer(1024, 1024, RingHashLoadBalancer.HashFunction.XX_HASH, true),
+                new MaglevLoadBalancer(MaglevLoadBalancer.DEFAULT_TABLE_SIZE, true))) {
+            HostSet before = set(a1, b1);
+            HostSet after = set(a2, b2);
+            long[] keys = keys();
+            HostImpl[] first = picks(lb, before, keys);
+            HostImpl[] second = picks(lb, after, keys);
+            for (int i = 0; i < keys.length; i++) {
+                assertThat(second[i].hostname()).isEqualTo(first[i].hostname());
+            }
+        }
     }
 
     // Config
@@ -200,6 +236,9 @@ class ConsistentHashLoadBalancerTest {
         assertThat(s.ringHashFunction).isEqualTo(RingHashLoadBalancer.HashFunction.MURMUR_HASH_2);
         s = settings("lb_policy: MAGLEV");
         assertThat(s.maglevTableSize).isEqualTo(65537);
+        assertThat(s.useHostnameForHashing).isFalse();
+        assertThat(settings("lb_policy: MAGLEV\ncommon_lb_config: {consistent_hashing_lb_config: "
+                + "{use_hostname_for_hashing: true}}").useHostnameForHashing).isTrue();
         assertThat(settings("lb_policy: MAGLEV\nmaglev_lb_config: {table_size: 251}").maglevTableSize).isEqualTo(251);
     }
 
@@ -213,6 +252,10 @@ class ConsistentHashLoadBalancerTest {
                 + "{minimum_ring_size: 200, maximum_ring_size: 100}"))
                 .hasMessage("static_resources.clusters[0].ring_hash_lb_config.minimum_ring_size: 200 "
                         + "(expected: <= maximum_ring_size 100)");
+        assertThatThrownBy(() -> settings("lb_policy: RING_HASH\ncommon_lb_config: {consistent_hashing_lb_config: "
+                + "{hash_balance_factor: 150}}"))
+                .hasMessage("static_resources.clusters[0].common_lb_config.consistent_hashing_lb_config"
+                        + ".hash_balance_factor: not supported yet");
         assertThatThrownBy(() -> settings("lb_policy: MAGLEV\nmaglev_lb_config: {table_size: 100}"))
                 .hasMessage("static_resources.clusters[0].maglev_lb_config.table_size: 100 "
                         + "(expected: a prime number <= 5000011)");
