@@ -131,6 +131,9 @@ class RespCodecTest {
         assertThat(RedisKeyHash.hashtag("foo{}{bar}", true)).isEqualTo("foo{}{bar}");
         assertThat(RedisKeyHash.hashtag("foo{bar", true)).isEqualTo("foo{bar");
         assertThat(RedisKeyHash.hashtag("{a}", false)).isEqualTo("{a}");
+        // Envoy's MurmurHash::murmurHash2 = libstdc++'s std::hash<std::string> (values printed by g++ on x86-64).
+        assertThat(new RedisKeyHash("foo", false).hashKey()).isEqualTo(0x85a8e535edf11e5aL);
+        assertThat(new RedisKeyHash("x{hello world}y", true).hashKey()).isEqualTo(0x4d6686d362067ff9L);
         assertThat(new RedisKeyHash("{u}.a", true).hashKey()).isEqualTo(new RedisKeyHash("{u}.b", true).hashKey());
         assertThat(new RedisKeyHash("{u}.a", false).hashKey()).isNotEqualTo(new RedisKeyHash("{u}.b", false).hashKey());
     }
