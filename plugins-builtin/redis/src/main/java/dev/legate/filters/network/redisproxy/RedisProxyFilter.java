@@ -166,7 +166,7 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         }
         int from = buf.readerIndex();
         try {
-            while (!closing) {
+            while (!closing && !quit) {
                 int end = RespDecoder.frameEnd(buf, from, true);
                 if (end < 0) {
                     break;
