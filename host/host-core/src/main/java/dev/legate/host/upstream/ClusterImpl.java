@@ -266,7 +266,8 @@ final class ClusterImpl implements UpstreamCluster {
         if (set.panic) {
             stats.lbHealthyPanic.inc();
         }
-        HostImpl h = lb.pick(set);
+        Long hash = context == null || context == LoadBalancerContext.NONE ? null : context.hashKey();
+        HostImpl h = lb.pick(set, hash);
         if (context != null && context != LoadBalancerContext.NONE && set.lb.length > 1) {
             for (int i = 0; i < 3 && context.shouldSelectAnotherHost(h); i++) {
                 h = lb.pick(set);

@@ -43,7 +43,12 @@ final class ClusterSettings {
     enum Discovery { STATIC, STRICT_DNS, LOGICAL_DNS }
 
     /** Load-balancing policies Legate runs. */
-    enum Policy { ROUND_ROBIN, LEAST_REQUEST, RANDOM }
+    enum Policy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV }
+
+    /** Envoy's bound on {@code minimum_ring_size}/{@code maximum_ring_size}, and the default maximum (8M). */
+    static final long MAX_RING_SIZE = 8 * 1024 * 1024;
+    /** Envoy's bound on {@code maglev_lb_config.table_size}. */
+    static final long MAX_MAGLEV_TABLE_SIZE = 5000011;
 
     /** Circuit-breaker thresholds of one priority. */
     record Thresholds(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries) {
@@ -64,6 +69,12 @@ final class ClusterSettings {
     final Policy policy;
     final int choiceCount;
     final double activeRequestBias;
+    final long minimumRingSize;
+    final long maximumRingSize;
+    final RingHashLoadBalancer.HashFunction ringHashFunction;
+    final long maglevTableSize;
+    /** {@code common_lb_config.consistent_hashing_lb_config.use_hostname_for_hashing} (RING_HASH, MAGLEV). */
+    final boolean useHostnameForHashing;
     final int panicThresholdPercent;
     final Thresholds defaultThresholds;
     final Thresholds highThresholds;
@@ -107,9 +118,67 @@ final class ClusterSettings {
             case ROUND_ROBIN -> Policy.ROUND_ROBIN;
             case LEAST_REQUEST -> Policy.LEAST_REQUEST;
             case RANDOM -> Policy.RANDOM;
-            default -> throw ConfigException.at(path + ".lb_policy",
-                    c.getLbPolicy() + " is not supported yet (supported: ROUND_ROBIN, LEAST_REQUEST, RANDOM)");
+            case RING_HASH -> Policy.RING_HASH;
+            case MAGLEV -> Policy.MAGLEV;
+            default -> throw ConfigException.at(path + ".lb_policy", c.getLbPolicy()
+                    + " is not supported yet (supported: ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV)");
         };
+
+        long minRing = 1024;
+        long maxRing = MAX_RING_SIZE;
+        RingHashLoadBalancer.HashFunction hashFunction = RingHashLoadBalancer.HashFunction.XX_HASH;
+        if (c.hasRingHashLbConfig()) {
+            Cluster.RingHashLbConfig rh = c.getRingHashLbConfig();
+            String p = path + ".ring_hash_lb_config";
+            checkFields(rh, p, Set.of("minimum_ring_size", "maximum_ring_size", "hash_function"), Set.of());
+            if (rh.hasMinimumRingSize()) {
+                minRing = rh.getMinimumRingSize().getValue();
+                if (minRing < 1 || minRing > MAX_RING_SIZE) {
+                    throw ConfigException.at(p + ".minimum_ring_size",
+                            Long.toUnsignedString(minRing) + " (expected: 1.." + MAX_RING_SIZE + ")");
+                }
+            }
+            if (rh.hasMaximumRingSize()) {
+                maxRing = rh.getMaximumRingSize().getValue();
+                if (maxRing < 1 || maxRing > MAX_RING_SIZE) {
+                    throw ConfigException.at(p + ".maximum_ring_size",
+                            Long.toUnsignedString(maxRing) + " (expected: 1.." + MAX_RING_SIZE + ")");
+                }
+            }
+            if (minRing > maxRing) {
+                throw ConfigException.at(p + ".minimum_ring_size",
+                        minRing + " (expected: <= maximum_ring_size " + maxRing + ")");
+            }
+            hashFunction = switch (rh.getHashFunction()) {
+                case XX_HASH -> RingHashLoadBalancer.HashFunction.XX_HASH;
+                case MURMUR_HASH_2 -> RingHashLoadBalancer.HashFunction.MURMUR_HASH_2;
+                default -> throw ConfigException.at(p + ".hash_function", "unknown value");
+            };
+            if (policy != Policy.RING_HASH) {
+                log.warn("{}: lb_policy is {}, ring_hash_lb_config is ignored", p, policy);
+            }
+        }
+        minimumRingSize = minRing;
+        maximumRingSize = maxRing;
+        ringHashFunction = hashFunction;
+
+        long tableSize = MaglevLoadBalancer.DEFAULT_TABLE_SIZE;
+        if (c.hasMaglevLbConfig()) {
+            Cluster.MaglevLbConfig m = c.getMaglevLbConfig();
+            String p = path + ".maglev_lb_config";
+            checkFields(m, p, Set.of("table_size"), Set.of());
+            if (m.hasTableSize()) {
+                tableSize = m.getTableSize().getValue();
+                if (tableSize < 2 || tableSize > MAX_MAGLEV_TABLE_SIZE || !isPrime(tableSize)) {
+                    throw ConfigException.at(p + ".table_size", Long.toUnsignedString(tableSize)
+                            + " (expected: a prime number <= " + MAX_MAGLEV_TABLE_SIZE + ")");
+                }
+            }
+            if (policy != Policy.MAGLEV) {
+                log.warn("{}: lb_policy is {}, maglev_lb_config is ignored", p, policy);
+            }
+        }
+        maglevTableSize = tableSize;
 
         int choices = 2;
         double bias = 1.0;
@@ -140,12 +209,23 @@ final class ClusterSettings {
         }
 
         int panic = 50;
+        boolean useHostname = false;
         if (c.hasCommonLbConfig()) {
             Cluster.CommonLbConfig cl = c.getCommonLbConfig();
             String p = path + ".common_lb_config";
-            checkFields(cl, p, Set.of("healthy_panic_threshold"), Set.of("update_merge_window",
-                    "ignore_new_hosts_until_first_hc", "consistent_hashing_lb_config", "zone_aware_lb_config",
+            checkFields(cl, p, Set.of("healthy_panic_threshold", "consistent_hashing_lb_config"),
+                    Set.of("update_merge_window", "ignore_new_hosts_until_first_hc", "zone_aware_lb_config",
                     "override_host_status"));
+            if (cl.hasConsistentHashingLbConfig()) {
+                String cp = p + ".consistent_hashing_lb_config";
+                boolean hashing = policy == Policy.RING_HASH || policy == Policy.MAGLEV;
+                if (hashing) {
+                    checkFields(cl.getConsistentHashingLbConfig(), cp, Set.of("use_hostname_for_hashing"), Set.of());
+                    useHostname = cl.getConsistentHashingLbConfig().getUseHostnameForHashing();
+                } else {
+                    log.warn("{}: lb_policy is {}, consistent_hashing_lb_config is ignored", cp, policy);
+                }
+            }
             if (cl.hasHealthyPanicThreshold()) {
                 double v = cl.getHealthyPanicThreshold().getValue();
                 if (v < 0 || v > 100) {
@@ -155,6 +235,7 @@ final class ClusterSettings {
             }
         }
         panicThresholdPercent = panic;
+        useHostnameForHashing = useHostname;
 
         Thresholds def = null;
         Thresholds high = null;
@@ -342,6 +423,7 @@ final class ClusterSettings {
                         "lb_policy", "load_assignment", "circuit_breakers", "dns_refresh_rate",
                         "dns_failure_refresh_rate", "dns_lookup_family", "wait_for_warm_on_init",
                         "least_request_lb_config", "round_robin_lb_config", "common_lb_config",
+                        "ring_hash_lb_config", "maglev_lb_config",
                         "typed_extension_protocol_options", "common_http_protocol_options",
                         "http_protocol_options", "max_requests_per_connection", "cluster_type" -> {
                     // used (or checked in detail) by the constructor
@@ -378,6 +460,18 @@ final class ClusterSettings {
             }
             throw ConfigException.at(path + "." + n, "not supported yet");
         }
+    }
+
+    private static boolean isPrime(long n) {
+        if (n < 2) {
+            return false;
+        }
+        for (long d = 2; d * d <= n; d++) {
+            if (n % d == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long millis(Duration d) {

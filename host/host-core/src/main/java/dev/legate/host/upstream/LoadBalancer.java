@@ -13,11 +13,23 @@ abstract class LoadBalancer {
     /** A host of {@code set.lb}; the set is not empty. */
     abstract HostImpl pick(HostSet set);
 
+    /**
+     * A host of {@code set.lb} for a request whose {@link dev.legate.api.upstream.LoadBalancerContext#hashKey()}
+     * is {@code hash} ({@code null}: none). Only the consistent-hash policies ({@code RING_HASH},
+     * {@code MAGLEV}) use it; the others ignore it, as in Envoy.
+     */
+    HostImpl pick(HostSet set, Long hash) {
+        return pick(set);
+    }
+
     static LoadBalancer of(ClusterSettings s) {
         return switch (s.policy) {
             case ROUND_ROBIN -> new RoundRobin();
             case LEAST_REQUEST -> new LeastRequest(s.choiceCount, s.activeRequestBias);
             case RANDOM -> new RandomLb();
+            case RING_HASH -> new RingHashLoadBalancer(s.minimumRingSize, s.maximumRingSize, s.ringHashFunction,
+                    s.useHostnameForHashing);
+            case MAGLEV -> new MaglevLoadBalancer(s.maglevTableSize, s.useHostnameForHashing);
         };
     }
 
@@ -93,9 +105,23 @@ abstract class LoadBalancer {
     }
 
     /** {@code RANDOM}: uniform among the available hosts (Envoy ignores weights here too). */
+    /**
+     * The text a consistent-hash balancer places {@code h} by: {@code ip:port} (Envoy's
+     * {@code address()->asString()}), or its {@code hostname} with {@code use_hostname_for_hashing} (the address
+     * when it has none).
+     */
+    static String hashKey(HostImpl h, boolean useHostname) {
+        return useHostname && !h.hostname().isEmpty() ? h.hostname() : h.addressString();
+    }
+
     static final class RandomLb extends LoadBalancer {
         @Override
         HostImpl pick(HostSet set) {
+            return random(set);
+        }
+
+        /** A uniformly random host of {@code set.lb} (not empty). */
+        static HostImpl random(HostSet set) {
             return set.lb[ThreadLocalRandom.current().nextInt(set.lb.length)];
         }
     }

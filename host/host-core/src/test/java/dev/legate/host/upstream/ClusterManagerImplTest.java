@@ -60,11 +60,11 @@ class ClusterManagerImplTest {
     // Config errors
 
     @Test
-    void ringHashIsRejectedWithTheFieldPath() {
-        assertThatThrownBy(() -> manager(staticCluster("a", ""), staticCluster("b", "lb_policy: RING_HASH")))
+    void clusterProvidedIsRejectedWithTheFieldPath() {
+        assertThatThrownBy(() -> manager(staticCluster("a", ""), staticCluster("b", "lb_policy: CLUSTER_PROVIDED")))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("static_resources.clusters[1].lb_policy: RING_HASH is not supported yet "
-                        + "(supported: ROUND_ROBIN, LEAST_REQUEST, RANDOM)");
+                .hasMessage("static_resources.clusters[1].lb_policy: CLUSTER_PROVIDED is not supported yet "
+                        + "(supported: ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV)");
     }
 
     @Test
