@@ -1,23 +1,23 @@
 package dev.legate.api.matcher;
 
 import dev.legate.api.http.HeaderMap;
-import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
- * The smallest {@link HeaderMap} for the matcher tests (plugin-api cannot use the host's test kit, which depends on
- * it): a list of lower-cased entries.
+ * The smallest {@link HeaderMap} the matcher tests need (plugin-api cannot use the host's test kit, which depends
+ * on it): the matchers read {@link #getAll} only, so it is the one method implemented; the rest throw.
  */
 final class ListHeaderMap implements HeaderMap {
 
-    private final List<Map.Entry<String, String>> entries = new ArrayList<>();
+    private final Map<String, List<String>> values = new LinkedHashMap<>();
 
-    /** A map holding {@code nameValues} (name, value, name, value...). */
+    /** A map holding {@code nameValues} (name, value, name, value...); names are lower-cased. */
     static ListHeaderMap of(String... nameValues) {
         ListHeaderMap h = new ListHeaderMap();
         for (int i = 0; i < nameValues.length; i += 2) {
@@ -27,67 +27,53 @@ final class ListHeaderMap implements HeaderMap {
     }
 
     @Override
-    public String get(CharSequence name) {
-        List<String> all = getAll(name);
-        return all.isEmpty() ? null : all.get(0);
-    }
-
-    @Override
     public List<String> getAll(CharSequence name) {
-        String n = name.toString().toLowerCase(Locale.ROOT);
-        List<String> values = new ArrayList<>();
-        for (Map.Entry<String, String> e : entries) {
-            if (e.getKey().equals(n)) {
-                values.add(e.getValue());
-            }
-        }
-        return values;
-    }
-
-    @Override
-    public boolean contains(CharSequence name) {
-        return !getAll(name).isEmpty();
+        return values.getOrDefault(name.toString(), List.of());
     }
 
     @Override
     public HeaderMap add(CharSequence name, String value) {
-        entries.add(new SimpleImmutableEntry<>(name.toString().toLowerCase(Locale.ROOT), value));
+        values.computeIfAbsent(name.toString().toLowerCase(Locale.ROOT), n -> new ArrayList<>()).add(value);
         return this;
     }
 
     @Override
+    public String get(CharSequence name) {
+        throw new UnsupportedOperationException("not read by the matchers");
+    }
+
+    @Override
+    public boolean contains(CharSequence name) {
+        throw new UnsupportedOperationException("not read by the matchers");
+    }
+
+    @Override
     public HeaderMap set(CharSequence name, String value) {
-        remove(name);
-        return add(name, value);
+        throw new UnsupportedOperationException();
     }
 
     @Override
     public boolean remove(CharSequence name) {
-        String n = name.toString().toLowerCase(Locale.ROOT);
-        return entries.removeIf(e -> e.getKey().equals(n));
+        throw new UnsupportedOperationException();
     }
 
     @Override
     public int size() {
-        return entries.size();
+        throw new UnsupportedOperationException();
     }
 
     @Override
     public void forEach(BiConsumer<String, String> action) {
-        entries.forEach(e -> action.accept(e.getKey(), e.getValue()));
+        throw new UnsupportedOperationException();
     }
 
     @Override
     public long byteSize() {
-        long n = 0;
-        for (Map.Entry<String, String> e : entries) {
-            n += e.getKey().length() + e.getValue().length();
-        }
-        return n;
+        throw new UnsupportedOperationException();
     }
 
     @Override
     public Iterator<Map.Entry<String, String>> iterator() {
-        return entries.iterator();
+        throw new UnsupportedOperationException();
     }
 }
