@@ -6,6 +6,7 @@ import com.google.protobuf.BoolValue;
 import dev.legate.api.ConfigException;
 import dev.legate.api.FactoryContext;
 import dev.legate.api.http.Route;
+import dev.legate.api.matcher.StringMatchers;
 import io.envoyproxy.envoy.config.core.v3.RuntimeFractionalPercent;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
@@ -13,12 +14,9 @@ import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -231,7 +229,8 @@ final class CorsSettings {
                                       RuntimeFractionalPercent shadow, String path, String logPrefix) {
             List<Predicate<String>> matchers = new ArrayList<>(origins.size());
             for (int i = 0; i < origins.size(); i++) {
-                matchers.add(stringMatcher(origins.get(i), join(path, "allow_origin_string_match[" + i + "]")));
+                String at = join(path, "allow_origin_string_match[" + i + "]");
+                matchers.add(StringMatchers.compile(origins.get(i), at));
             }
             return new Policy(matchers,
                     headerValue(methods, join(path, "allow_methods")),
@@ -254,67 +253,6 @@ final class CorsSettings {
                 }
             }
             return value;
-        }
-
-        /**
-         * Envoy's {@code StringMatcherImpl} ({@code source/common/common/matchers.h}): {@code exact},
-         * {@code prefix}, {@code suffix}, {@code contains} (each honouring {@code ignore_case}) and
-         * {@code safe_regex} (a full match; {@link java.util.regex} in place of RE2, as in Legate's route
-         * matchers). {@code custom} is refused.
-         */
-        static Predicate<String> stringMatcher(StringMatcher m, String path) {
-            boolean ic = m.getIgnoreCase();
-            switch (m.getMatchPatternCase()) {
-                case EXACT -> {
-                    String v = m.getExact();
-                    return ic ? s -> s.equalsIgnoreCase(v) : v::equals;
-                }
-                case PREFIX -> {
-                    String v = nonEmpty(m.getPrefix(), path + ".prefix");
-                    return ic ? s -> s.regionMatches(true, 0, v, 0, v.length()) : s -> s.startsWith(v);
-                }
-                case SUFFIX -> {
-                    String v = nonEmpty(m.getSuffix(), path + ".suffix");
-                    return ic ? s -> s.length() >= v.length()
-                            && s.regionMatches(true, s.length() - v.length(), v, 0, v.length()) : s -> s.endsWith(v);
-                }
-                case CONTAINS -> {
-                    String v = nonEmpty(m.getContains(), path + ".contains");
-                    if (ic) {
-                        String lower = v.toLowerCase(Locale.ROOT);
-                        return s -> s.toLowerCase(Locale.ROOT).contains(lower);
-                    }
-                    return s -> s.contains(v);
-                }
-                case SAFE_REGEX -> {
-                    if (ic) {
-                        throw ConfigException.at(path + ".ignore_case",
-                                "true (expected: false with safe_regex; ignore_case has no effect for safe_regex)");
-                    }
-                    String regex = m.getSafeRegex().getRegex();
-                    if (regex.isEmpty()) {
-                        throw ConfigException.at(path + ".safe_regex.regex", "\"\" (expected: a regex)");
-                    }
-                    Pattern p;
-                    try {
-                        p = Pattern.compile(regex);
-                    } catch (PatternSyntaxException e) {
-                        throw ConfigException.at(path + ".safe_regex.regex", quoteEscaped(regex)
-                                + " (expected: a valid regex: " + e.getDescription() + ")");
-                    }
-                    return s -> p.matcher(s).matches();
-                }
-                case CUSTOM -> throw ConfigException.at(path + ".custom", "not supported yet");
-                default -> throw ConfigException.at(path,
-                        "missing (expected: one of exact, prefix, suffix, contains, safe_regex)");
-            }
-        }
-
-        private static String nonEmpty(String v, String path) {
-            if (v.isEmpty()) {
-                throw ConfigException.at(path, "\"\" (expected: non-empty)");
-            }
-            return v;
         }
     }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Duration;
 import dev.legate.api.ConfigException;
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.matcher.HeaderMatchers;
 import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultDelay;
 import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultRateLimit;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.FaultAbort;

@@ -2,6 +2,8 @@ package dev.legate.filters.network.httpconnectionmanager.route;
 
 import dev.legate.api.ConfigException;
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.matcher.HeaderMatchers;
+import dev.legate.api.matcher.RegexMatchers;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import java.util.ArrayList;
@@ -54,7 +56,7 @@ final class CompiledMatch {
             case SAFE_REGEX -> {
                 kind = Kind.REGEX;
                 value = null;
-                regex = Matchers.regex(m.getSafeRegex(), path + ".safe_regex");
+                regex = RegexMatchers.compile(m.getSafeRegex(), path + ".safe_regex");
             }
             case PATH_SEPARATED_PREFIX -> {
                 kind = Kind.PATH_SEPARATED_PREFIX;
@@ -70,12 +72,12 @@ final class CompiledMatch {
         }
         List<Predicate<HeaderMap>> hs = new ArrayList<>();
         for (int i = 0; i < m.getHeadersCount(); i++) {
-            hs.add(Matchers.header(m.getHeaders(i), path + ".headers[" + i + "]"));
+            hs.add(HeaderMatchers.compile(m.getHeaders(i), path + ".headers[" + i + "]"));
         }
         headers = List.copyOf(hs);
         List<Predicate<String>> qs = new ArrayList<>();
         for (int i = 0; i < m.getQueryParametersCount(); i++) {
-            qs.add(Matchers.queryParameter(m.getQueryParameters(i), path + ".query_parameters[" + i + "]"));
+            qs.add(QueryParameterMatchers.compile(m.getQueryParameters(i), path + ".query_parameters[" + i + "]"));
         }
         queryParameters = List.copyOf(qs);
         if (m.hasRuntimeFraction()) {

@@ -1,6 +1,7 @@
 package dev.legate.filters.network.httpconnectionmanager.route;
 
 import dev.legate.api.ConfigException;
+import dev.legate.api.matcher.RegexMatchers;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatchAndSubstitute;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,7 +29,7 @@ final class PathRewriter {
     }
 
     static PathRewriter regex(RegexMatchAndSubstitute r, String path) {
-        Pattern p = Matchers.regex(r.getPattern(), path + ".pattern");
+        Pattern p = RegexMatchers.compile(r.getPattern(), path + ".pattern");
         return new PathRewriter(null, p, javaReplacement(r.getSubstitution(), p, path + ".substitution"));
     }
 

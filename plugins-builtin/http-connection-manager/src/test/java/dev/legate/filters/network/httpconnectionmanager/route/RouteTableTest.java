@@ -137,7 +137,7 @@ class RouteTableTest {
                 + "headers { name: 'x-not' present_match: true invert_match: true } } route { cluster: 'c' } } "
                 + "routes { match { prefix: '/' headers { name: ':method' exact_match: 'POST' } } route { cluster: 'a' } } "
                 + "routes { match { prefix: '/' headers { name: 'x-empty' treat_missing_header_as_empty: true "
-                + "string_match { safe_regex { regex: '' } } } } route { cluster: 'backend' } }"));
+                + "string_match { safe_regex { regex: 'x*' } } } } route { cluster: 'backend' } }"));
 
         assertThat(clusterOf(t, TestHeaderMap.request("h", "/").add("x-exact", "yes"))).isEqualTo("a");
         assertThat(clusterOf(t, TestHeaderMap.request("h", "/").add("x-range", "15"))).isEqualTo("b");
@@ -148,7 +148,7 @@ class RouteTableTest {
                 .isEqualTo("backend");
         assertThat(clusterOf(t, TestHeaderMap.of(":method", "POST", ":path", "/", ":authority", "h")))
                 .isEqualTo("a");
-        // treat_missing_header_as_empty: the absent header is "", which the empty regex matches.
+        // treat_missing_header_as_empty: the absent header is "", which x* matches.
         assertThat(clusterOf(t, TestHeaderMap.request("h", "/"))).isEqualTo("backend");
         // Several values are matched joined with ",".
         RouteTable joined = table(vh("v", "*", "routes { match { prefix: '/' headers { name: 'x-m' "
