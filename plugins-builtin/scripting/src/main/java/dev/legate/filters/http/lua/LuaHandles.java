@@ -46,6 +46,7 @@ final class LuaHandles {
     private final LuaTable metadataMeta;
     private final LuaTable connectionMeta;
     private final LuaTable filterStateMeta;
+    private final LuaTable connectionInfoMeta;
 
     LuaHandles() {
         streamMeta = meta(streamMethods());
@@ -69,6 +70,12 @@ final class LuaHandles {
         }));
         connectionMeta = meta(connectionMethods());
         filterStateMeta = meta(filterStateMethods());
+        LuaTable cx = new LuaTable();
+        cx.set("dynamicMetadata", method(ConnectionInfo.class, (c, a) -> {
+            c.handle.check();
+            return new LuaUserdata(new Metadata(Struct.getDefaultInstance()), metadataMeta);
+        }));
+        connectionInfoMeta = meta(cx);
     }
 
     /** The stream handle given to {@code envoy_on_request}/{@code envoy_on_response}. */
@@ -150,6 +157,9 @@ final class LuaHandles {
 
     record FilterState(Handle handle) { }
 
+    /** {@code connectionStreamInfo()}: connection-level info; its dynamic metadata is empty in Legate. */
+    record ConnectionInfo(Handle handle) { }
+
     // Methods
 
     private LuaTable streamMethods() {
@@ -224,6 +234,58 @@ final class LuaHandles {
                 return null;
             });
             return NONE;
+        }));
+        m.set("connectionStreamInfo", method(Handle.class, (h, a) -> {
+            h.check();
+            return new LuaUserdata(new ConnectionInfo(h), connectionInfoMeta);
+        }));
+        m.set("filterContext", method(Handle.class, (h, a) -> {
+            h.check();
+            return new LuaTable(); // LuaPerRoute.filter_context is not in the Envoy API version Legate builds on
+        }));
+        m.set("setUpstreamOverrideHost", method(Handle.class, (h, a) -> {
+            h.check();
+            throw new LuaError("setUpstreamOverrideHost is not supported by Legate");
+        }));
+        m.set("importPublicKey", method(Handle.class, (h, a) -> {
+            byte[] der = bytes(a.checkstring(2));
+            int len = a.optint(3, der.length);
+            byte[] key = java.util.Arrays.copyOf(der, Math.max(0, Math.min(len, der.length)));
+            for (String alg : new String[] {"RSA", "EC"}) {
+                try {
+                    return LuaValue.userdataOf(java.security.KeyFactory.getInstance(alg)
+                            .generatePublic(new java.security.spec.X509EncodedKeySpec(key)));
+                } catch (java.security.GeneralSecurityException e) {
+                    // try the next algorithm
+                }
+            }
+            return NIL;
+        }));
+        m.set("verifySignature", method(Handle.class, (h, a) -> {
+            String hash = a.checkjstring(2);
+            Object key = a.arg(3).isuserdata() ? a.arg(3).touserdata() : null;
+            byte[] sig = bytes(a.checkstring(4));
+            int sigLen = a.optint(5, sig.length);
+            byte[] data = bytes(a.checkstring(6));
+            int dataLen = a.optint(7, data.length);
+            if (!java.util.Set.of("SHA1", "SHA224", "SHA256", "SHA384", "SHA512").contains(hash)) {
+                return LuaValue.varargsOf(LuaValue.FALSE, LuaValue.valueOf(hash + " is not supported."));
+            }
+            if (!(key instanceof java.security.PublicKey pk)) {
+                return LuaValue.varargsOf(LuaValue.FALSE, LuaValue.valueOf("Failed to verify digest. Error code: 0"));
+            }
+            try {
+                java.security.Signature v = java.security.Signature.getInstance(
+                        hash + "with" + (pk.getAlgorithm().equals("EC") ? "ECDSA" : pk.getAlgorithm()));
+                v.initVerify(pk);
+                v.update(data, 0, Math.max(0, Math.min(dataLen, data.length)));
+                if (v.verify(sig, 0, Math.max(0, Math.min(sigLen, sig.length)))) {
+                    return LuaValue.varargsOf(LuaValue.TRUE, NIL);
+                }
+            } catch (java.security.GeneralSecurityException e) {
+                // reported as a failed verification, like Envoy
+            }
+            return LuaValue.varargsOf(LuaValue.FALSE, LuaValue.valueOf("Failed to verify digest. Error code: 0"));
         }));
         m.set("logTrace", log(LogLevel.TRACE));
         m.set("logDebug", log(LogLevel.DEBUG));

@@ -32,6 +32,13 @@ import org.luaj.vm2.compiler.LuaC;
 final class LuaProgram {
 
     private static final Pattern ERROR = Pattern.compile("^(.*?):(\\d+): (.*)$", Pattern.DOTALL);
+    private static final Pattern UNEXPECTED = Pattern.compile("unexpected symbol (\\d+) \\(.*\\)", Pattern.DOTALL);
+    /** LuaJ's token names from 257 on (LexState's ORDER RESERVED), to name a token LuaJ reports by number. */
+    private static final String[] TOKENS = {
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local",
+        "nil", "not", "or", "repeat", "return", "then", "true", "until", "while", "..", "...", "==", ">=", "<=",
+        "~=", "::", "<eos>", "<number>", "<name>", "<string>", "<eof>",
+    };
     private static final Set<String> BODY_METHODS = Set.of("body", "bodyChunks", "trailers");
 
     final ScriptSource source;
@@ -93,9 +100,22 @@ final class LuaProgram {
         String m = message == null ? "error" : message.strip();
         Matcher matcher = ERROR.matcher(m);
         if (matcher.matches()) {
-            return new ScriptCompileException(source.name(), Integer.parseInt(matcher.group(2)), matcher.group(3));
+            return new ScriptCompileException(source.name(), Integer.parseInt(matcher.group(2)),
+                    readable(matcher.group(3)));
         }
         return new ScriptCompileException(source.name(), 0, m);
+    }
+
+    /** LuaJ says {@code unexpected symbol 262 (Ć)}; Lua says {@code unexpected symbol near 'end'}. */
+    private static String readable(String detail) {
+        Matcher m = UNEXPECTED.matcher(detail);
+        if (!m.matches()) {
+            return detail;
+        }
+        int token = Integer.parseInt(m.group(1));
+        String name = token < 257 ? String.valueOf((char) token)
+                : token - 257 < TOKENS.length ? TOKENS[token - 257] : m.group(1);
+        return "unexpected symbol near '" + name + "'";
     }
 
     private static void scan(Prototype p, boolean[] refs) {

@@ -64,6 +64,10 @@ final class LuaState {
         LoadState.install(globals);
         LuaC.install(globals);
         LuaCompat.install(globals);
+        org.luaj.vm2.LuaTable resolution = new org.luaj.vm2.LuaTable();
+        resolution.set("MILLISECOND", 0);
+        resolution.set("MICROSECOND", 1);
+        globals.set("EnvoyTimestampResolution", resolution);
         hook = new LuaBudgetHook(new CallBudget(program.limits));
         globals.debuglib = hook;
         handles = new LuaHandles();
