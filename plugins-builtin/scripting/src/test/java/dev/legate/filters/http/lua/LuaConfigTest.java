@@ -144,9 +144,10 @@ class LuaConfigTest {
     }
 
     @Test
-    void changedFileServesNewStreamsAndACompileErrorKeepsTheOldVersion() throws Exception {
+    void reloadServesTheNewVersionAndACompileErrorKeepsTheOldOne() throws Exception {
         Path file = dir.resolve("script.lua");
         Files.writeString(file, "version = 1");
+        context.validateOnly(true); // no watcher thread: this test reloads by hand
         LuaSettings s = bind(Lua.newBuilder()
                 .setDefaultSourceCode(DataSource.newBuilder().setFilename(file.toString())).build());
         LuaProgram first = s.defaultProgram();
@@ -161,5 +162,20 @@ class LuaConfigTest {
         assertThat(s.defaultProgram()).isNotSameAs(first);
         assertThat(s.defaultScript().current().version()).isEqualTo(2);
         assertThat(context.statsStore().counter("lua.script_reloads")).isEqualTo(1);
+    }
+
+    @Test
+    void watcherPicksUpAnEditedFile() throws Exception {
+        Path file = dir.resolve("watched.lua");
+        Files.writeString(file, "version = 1");
+        LuaSettings s = bind(Lua.newBuilder()
+                .setDefaultSourceCode(DataSource.newBuilder().setFilename("watched.lua")).build());
+        LuaProgram first = s.defaultProgram();
+        Files.writeString(file, "version = 2 -- edited");
+        for (int i = 0; i < 100 && s.defaultProgram() == first; i++) {
+            Thread.sleep(50);
+        }
+        assertThat(s.defaultProgram()).isNotSameAs(first);
+        assertThat(s.defaultProgram().source.text()).isEqualTo("version = 2 -- edited");
     }
 }
