@@ -245,6 +245,33 @@ class LuaFilterIT {
     }
 
     @Test
+    void exampleConfigRuns() throws Exception {
+        Path configs = CliIT.REPO.resolve("configs").toAbsolutePath().normalize();
+        int listenerPort = HttpProxyIT.closedPort();
+        int backendPort = HttpProxyIT.closedPort();
+        String yaml = Files.readString(configs.resolve("lua-example.yaml"))
+                .replace("lua/example.lua", configs.resolve("lua/example.lua").toString())
+                .replace("lua/enrich.lua", configs.resolve("lua/enrich.lua").toString())
+                .replace("port_value: 9901", "port_value: 0")
+                .replace("port_value: 10000", "port_value: " + listenerPort)
+                .replace("port_value: 10001", "port_value: " + backendPort);
+        try (Proxy example = new Proxy(yaml)) {
+            HttpResponse<String> root = example.get("listener_0", "/");
+            assertThat(root.statusCode()).isEqualTo(200);
+            assertThat(root.body()).isEqualTo("hello from the backend\n");
+            assertThat(root.headers().firstValue("x-lua-response")).hasValue("legate");
+            HttpResponse<String> denied = example.get("listener_0", "/private");
+            assertThat(denied.statusCode()).isEqualTo(403);
+            assertThat(denied.body()).isEqualTo("private: send an authorization header\n");
+            HttpResponse<String> enriched = example.get("listener_0", "/enrich");
+            assertThat(enriched.statusCode()).isEqualTo(200);
+            assertThat(enriched.body()).isEqualTo("HELLO FROM THE BACKEND\n");
+            assertThat(enriched.headers().firstValue("x-user")).hasValue("alice");
+            assertThat(example.counter("http.ingress_http.lua.errors")).isZero();
+        }
+    }
+
+    @Test
     void inlineSyntaxErrorFailsStartUpNamingFieldAndLine() {
         String lua = """
                 { name: envoy.filters.http.lua, typed_config: {
