@@ -6,7 +6,6 @@ import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.filters.http.scripting.Direction;
 import dev.legate.filters.http.scripting.ScriptInvocation;
 import dev.legate.filters.http.scripting.ScriptStream;
-import io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute;
 import org.luaj.vm2.LuaValue;
 
 /**
@@ -38,7 +37,7 @@ final class LuaFilter implements ScriptInvocation.Factory {
     public ScriptInvocation create(Direction direction, ScriptStream stream, boolean endStream) {
         if (!resolved) {
             resolved = true;
-            program = settings.programFor(callbacks.perRouteConfig(LuaPerRoute.class));
+            program = settings.programFor(callbacks.perRouteConfig(Object.class));
             if (program != null) {
                 state = program.state(callbacks.dispatcher());
             }

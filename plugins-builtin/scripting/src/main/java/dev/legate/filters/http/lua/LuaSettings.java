@@ -128,6 +128,34 @@ final class LuaSettings {
         return defaultScript;
     }
 
+    /** A {@code LuaPerRoute} whose inline {@code source_code} was compiled when the route table was built. */
+    record RouteScript(LuaPerRoute config, LuaProgram program) { }
+
+    /**
+     * Compiles a per-route {@code source_code} at load.
+     *
+     * @throws ConfigException naming {@code source_code} and the line
+     */
+    static RouteScript compileRouteScript(LuaPerRoute perRoute, Path configDirectory, ScriptLimits limits) {
+        ScriptSource source = ScriptSource.load(perRoute.getSourceCode(), configDirectory, "source_code");
+        try {
+            return new RouteScript(perRoute, LuaProgram.compile(source, limits));
+        } catch (ScriptCompileException e) {
+            throw ReloadableScript.configError(source, e);
+        }
+    }
+
+    /**
+     * The program for a route's per-filter config as the host hands it over: a {@link RouteScript} (compiled at
+     * load), a {@code LuaPerRoute}, or {@code null}.
+     */
+    LuaProgram programFor(Object perRouteConfig) {
+        if (perRouteConfig instanceof RouteScript rs) {
+            return rs.program();
+        }
+        return programFor(perRouteConfig instanceof LuaPerRoute p ? p : null);
+    }
+
     /**
      * The program a route selects: {@code null} when it disables the filter or names an unknown source; else the
      * named or inline per-route script, or the default.

@@ -178,4 +178,20 @@ class LuaConfigTest {
         assertThat(s.defaultProgram()).isNotSameAs(first);
         assertThat(s.defaultProgram().source.text()).isEqualTo("version = 2 -- edited");
     }
+
+    @Test
+    void perRouteSourceCodeCompilesAtLoad() {
+        LuaFilterFactory factory = new LuaFilterFactory();
+        LuaPerRoute good = LuaPerRoute.newBuilder().setSourceCode(inline("function envoy_on_request(h) end")).build();
+        Object compiled = factory.createRouteSpecificConfig(good, context);
+        assertThat(compiled).isInstanceOf(LuaSettings.RouteScript.class);
+        LuaSettings s = bind(Lua.newBuilder().setInlineCode("x = 1").build());
+        assertThat(s.programFor(compiled)).isSameAs(((LuaSettings.RouteScript) compiled).program());
+        LuaPerRoute named = LuaPerRoute.newBuilder().setName("n").build();
+        assertThat(factory.createRouteSpecificConfig(named, context)).isSameAs(named);
+        assertThatThrownBy(() -> factory.createRouteSpecificConfig(
+                LuaPerRoute.newBuilder().setSourceCode(inline("\nfunction (")).build(), context))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("source_code: line 2: ");
+    }
 }
