@@ -34,7 +34,6 @@ final class LuaCompat {
         if (math.get("mod").isnil()) {
             math.set("mod", math.get("fmod"));
         }
-        LuaValue next = g.get("next");
         LuaValue rawPairs = g.get("pairs");
         g.set("pairs", new VarArgFunction() {
             @Override
@@ -51,8 +50,6 @@ final class LuaCompat {
             }
         });
         g.set("bit", bit());
-        // keep a reference so that the "next" global stays the same function pairs returns
-        g.set("next", next);
     }
 
     /** LuaJIT's {@code bit} module: operands are taken modulo 2^32, results are signed 32-bit numbers. */
