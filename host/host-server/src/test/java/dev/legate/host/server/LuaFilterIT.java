@@ -76,15 +76,18 @@ class LuaFilterIT {
         String routes = """
                 { name: local_route, virtual_hosts: [ { name: all, domains: ["*"], routes: [
                   { match: { prefix: "/upper" }, route: { cluster: origin, prefix_rewrite: "/echo" }, %s },
+                  { match: { prefix: "/call-failures" }, route: { cluster: origin }, %s },
                   { match: { prefix: "/call" }, route: { cluster: origin }, %s },
                   { match: { prefix: "/envoy-doc" }, route: { cluster: origin, prefix_rewrite: "/echo" }, %s },
                   { match: { prefix: "/off" }, route: { cluster: origin }, %s },
                   { match: { prefix: "/" }, route: { cluster: origin } } ] } ] }
-                """.formatted(perRoute.formatted("name: upper"), perRoute.formatted("name: call"),
+                """.formatted(perRoute.formatted("name: upper"), perRoute.formatted("name: failures"),
+                perRoute.formatted("name: call"),
                 perRoute.formatted("name: envoy_doc"), perRoute.formatted("disabled: true"));
         String clusters = "[ " + Proxy.staticCluster("origin", "", origin.port()) + ", "
                 + Proxy.staticCluster("second", "", second.port()) + ", "
-                + Proxy.staticCluster("lua_cluster", "", fooServer.getAddress().getPort()) + " ]";
+                + Proxy.staticCluster("lua_cluster", "", fooServer.getAddress().getPort()) + ", "
+                + Proxy.staticCluster("dead", "", HttpProxyIT.closedPort()) + " ]";
         String lua = """
                 { name: envoy.filters.http.lua, typed_config: {
                   "@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua,
@@ -92,6 +95,7 @@ class LuaFilterIT {
                   source_codes: {
                     upper: { inline_string: "function envoy_on_request(h) local b = h:body(); h:headers():replace('x-body-length', tostring(b:length())); b:setBytes(string.upper(b:getBytes(0, b:length()))) end function envoy_on_response(h) local b = h:body(); b:setBytes('[' .. b:getBytes(0, b:length()) .. ']') end" },
                     call: { inline_string: "function envoy_on_request(h) local headers, body = h:httpCall('second', {[':method'] = 'GET', [':path'] = '/hello', [':authority'] = 'second'}, nil, 2000); h:respond({[':status'] = '200', ['x-called-status'] = headers[':status'], ['x-called-origin'] = headers['x-origin']}, 'second said: ' .. body) end" },
+                    failures: { inline_string: "function envoy_on_request(h) local dh, db = h:httpCall('dead', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'dead'}, nil, 2000); local sh, sb = h:httpCall('origin', {[':method'] = 'GET', [':path'] = '/slow/3000', [':authority'] = 'origin'}, nil, 200); h:respond({[':status'] = '200'}, dh[':status'] .. ' ' .. db .. '; ' .. sh[':status'] .. ' ' .. sb) end" },
                     envoy_doc: { inline_string: %s }
                   } } }""".formatted(mainScript, yamlString(ENVOY_DOC_HTTP_CALL));
         proxy = new Proxy(Proxy.httpConfig(routes, clusters, lua));
@@ -176,6 +180,15 @@ class LuaFilterIT {
         assertThat(r.headers().firstValue("x-called-status")).hasValue("200");
         assertThat(r.headers().firstValue("x-called-origin")).hasValue("second");
         assertThat(r.body()).isEqualTo("second said: second GET /hello");
+    }
+
+    @Test
+    void httpCallFailuresAreResponsesNotErrors() throws Exception {
+        long errors = proxy.counter("http.ingress_http.lua.errors");
+        HttpResponse<String> r = send("/call-failures", "GET", null, Map.of());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("503 upstream failure; 504 upstream request timeout");
+        assertThat(proxy.counter("http.ingress_http.lua.errors")).isEqualTo(errors);
     }
 
     @Test

@@ -174,6 +174,27 @@ class LuaFilterTest {
     }
 
     @Test
+    void endlessLoopAfterAWaitIsStoppedOnTheCarrierAndFailsOpen() {
+        try (HttpFilterHarness h = harness("""
+                function envoy_on_request(handle)
+                  local body = handle:body()
+                  handle:headers():add("x-before-loop", tostring(body:length()))
+                  while true do end
+                end
+                """, new ScriptLimits(0, 1_000_000, 0))) {
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "POST", ":path", "/"), false))
+                    .isEqualTo(FilterHeadersStatus.STOP_ITERATION);
+            h.decodeData("abc", true);
+            h.manualDispatcher().runPending();
+            assertThat(counter("lua.limit_exceeded")).isEqualTo(1);
+            assertThat(counter("lua.errors")).isEqualTo(1);
+            assertThat(h.continueDecodingCalls()).isEqualTo(1);
+            assertThat(h.decodedHeaders().get("x-before-loop")).isEqualTo("3");
+            assertThat(h.decodedBody()).isEqualTo("abc");
+        }
+    }
+
+    @Test
     void bodyWaitsForTheWholeRequestBodyThenContinues() {
         try (HttpFilterHarness h = harness("""
                 function envoy_on_request(handle)
