@@ -265,6 +265,14 @@ class JavaScriptFilterIT {
     }
 
     @Test
+    void theExampleConfigValidates() {
+        Path example = Path.of(System.getProperty("legate.repo", "../..")).resolve("configs/javascript-example.yaml");
+        java.util.List<String> warnings = dev.legate.host.Server.validate(dev.legate.host.ServerOptions.builder()
+                .configPath(example).pluginsDirs(java.util.List.of(Proxy.DIST.resolve("plugins-builtin"))).build());
+        assertThat(warnings).noneMatch(w -> w.contains("javascript"));
+    }
+
+    @Test
     void inlineSyntaxErrorIsAStartupErrorWithLine() {
         String bad = Proxy.httpConfig("{ name: r, virtual_hosts: [ { name: all, domains: [\"*\"], routes: [ "
                         + "{ match: { prefix: \"/\" }, route: { cluster: origin } } ] } ] }",

@@ -74,8 +74,8 @@ final class JsRuntime {
         }
         String impl = engine.getImplementationName();
         optimizing = !"Interpreted".equalsIgnoreCase(impl);
-        log.info("JavaScript runtime: {} ({}, GraalVM {}, engine built in {} ms)",
-                optimizing ? "optimizing" : "interpreter", impl, engine.getVersion(),
+        log.info("JavaScript runtime: {} (Truffle runtime: {}; engine built in {} ms)",
+                optimizing ? "optimizing" : "interpreter", impl,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         watchdog = Thread.ofPlatform().daemon().name("legate-js-watchdog").unstarted(this::watchLoop);
         watchdog.start();

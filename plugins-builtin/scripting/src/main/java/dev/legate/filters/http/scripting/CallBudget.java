@@ -22,6 +22,7 @@ public final class CallBudget {
     private long deadlineNanos;
     private long instructions;
     private long allocatedAtStart = -1;
+    private Thread allocationThread;
     private String exceeded;
 
     public CallBudget(ScriptLimits limits) {
@@ -38,8 +39,9 @@ public final class CallBudget {
         exceeded = null;
         instructions = 0;
         deadlineNanos = maxTimeNanos > 0 ? System.nanoTime() + maxTimeNanos : 0;
+        allocationThread = Thread.currentThread();
         allocatedAtStart = limits.maxAllocatedBytes() > 0 && THREADS != null
-                && !Thread.currentThread().isVirtual() ? THREADS.getCurrentThreadAllocatedBytes() : -1;
+                && !allocationThread.isVirtual() ? THREADS.getCurrentThreadAllocatedBytes() : -1;
     }
 
     /**
@@ -58,7 +60,7 @@ public final class CallBudget {
         if (deadlineNanos != 0 && System.nanoTime() - deadlineNanos > 0) {
             exceed("script exceeded " + limits.maxCallMillis() + " ms in one call");
         }
-        if (allocatedAtStart >= 0
+        if (allocatedAtStart >= 0 && Thread.currentThread() == allocationThread
                 && THREADS.getCurrentThreadAllocatedBytes() - allocatedAtStart > limits.maxAllocatedBytes()) {
             exceed("script allocated more than " + limits.maxAllocatedBytes() + " bytes in one call");
         }
@@ -68,6 +70,7 @@ public final class CallBudget {
     public void end() {
         deadlineNanos = 0;
         allocatedAtStart = -1;
+        allocationThread = null;
     }
 
     /** Whether the current segment passed a bound. */

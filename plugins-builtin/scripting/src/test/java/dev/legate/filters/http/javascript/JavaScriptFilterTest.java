@@ -103,6 +103,27 @@ class JavaScriptFilterTest {
     }
 
     @Test
+    void respondAfterAwaitingTheBody() {
+        try (HttpFilterHarness h = harness("""
+                async function envoy_on_request(handle) {
+                  const body = await handle.body();
+                  if (body.text().includes("evil")) {
+                    handle.respond({":status": 400}, "bad body");
+                  }
+                  handle.headers().add("x-after", "not reached when responded");
+                }
+                """)) {
+            h.decodeHeaders(TestHeaderMap.of(":method", "POST", ":path", "/", ":authority", "x"), false);
+            h.decodeData("very evil", true);
+            h.manualDispatcher().runPending();
+            assertThat(h.encodedHeaders().get(":status")).isEqualTo("400");
+            assertThat(h.encodedBody()).isEqualTo("bad body");
+            assertThat(h.continueDecodingCalls()).isZero();
+            assertThat(counter("javascript.errors")).isZero();
+        }
+    }
+
+    @Test
     void runtimeErrorFailsOpenAndCounts() {
         try (HttpFilterHarness h = harness("function envoy_on_request(handle) { handle.nope(); }")) {
             assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/", ":authority", "x"), true))
