@@ -77,6 +77,16 @@ public final class JsHandle {
         return call.body(alwaysWrapBody);
     }
 
+    /**
+     * The body chunk by chunk as it passes, not buffered: {@code for await (const chunk of handle.bodyChunks())}.
+     * Each chunk ({@link JsChunk}) is valid until the loop asks for the next; {@code setBytes} edits it in flight.
+     */
+    @HostAccess.Export
+    public Value bodyChunks() {
+        stream();
+        return call.bodyChunks();
+    }
+
     /** A Promise of the trailers ({@link JsHeaders}), or of {@code null}; resolves once the body ended. */
     @HostAccess.Export
     public Value trailers() {

@@ -29,7 +29,7 @@ final class JsInvocation implements ScriptInvocation {
     /** The response code details of a {@code FAIL_CLOSED} reply. */
     static final String ERROR_DETAILS = "javascript_error";
 
-    private enum Pending { NONE, BODY, TRAILERS, HTTP_CALL }
+    private enum Pending { NONE, BODY, CHUNK, TRAILERS, HTTP_CALL }
 
     private static final int RUNNING = 0;
     private static final int RESOLVED = 1;
@@ -125,7 +125,7 @@ final class JsInvocation implements ScriptInvocation {
             return Outcome.WAITING;
         }
         return fail(new JsScriptException(state.version.source().name() + ": " + entryName()
-                + " awaits something other than the handle (only body(), trailers() and httpCall() resume a script)"));
+                + " awaits something other than the handle (only body(), bodyChunks(), trailers() and httpCall() resume a script)"));
     }
 
     @Override
@@ -164,6 +164,25 @@ final class JsInvocation implements ScriptInvocation {
         return suspend(Pending.BODY);
     }
 
+    /**
+     * The async iterable of {@code bodyChunks()}: each {@code next()} registers a chunk wait; the filter resumes the
+     * call with each chunk as it passes (the chunk is valid during that resumption only), then with {@code null}.
+     */
+    Value bodyChunks() {
+        return state.chunks((ProxyExecutable) args -> nextChunk());
+    }
+
+    private Value nextChunk() {
+        if (!active()) {
+            throw new dev.legate.filters.http.scripting.ScriptUsageException(
+                    "the handle is no longer valid: its script call ended");
+        }
+        if (!stream.awaitChunk(direction)) {
+            return state.resolved(null);
+        }
+        return suspend(Pending.CHUNK);
+    }
+
     /** A promise for the trailers (or {@code null}), once the direction ended. */
     Value trailers() {
         if (!stream.awaitTrailers(direction)) {
@@ -191,6 +210,7 @@ final class JsInvocation implements ScriptInvocation {
     private Object valueFor(Pending p) {
         return switch (p) {
             case BODY -> bodyValue(alwaysWrapBody);
+            case CHUNK -> stream.currentChunk(direction) == null ? null : new JsChunk(this);
             case TRAILERS -> trailersValue();
             case HTTP_CALL -> JsHandle.httpResponse(stream.httpCallResult(direction));
             case NONE -> null;

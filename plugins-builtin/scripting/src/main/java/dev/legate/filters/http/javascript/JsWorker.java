@@ -36,6 +36,13 @@ final class JsWorker {
                 return [promise, resolve, reject];
               },
               resolved(value) { return Promise.resolve(value); },
+              chunks(next) {
+                return {
+                  [Symbol.asyncIterator]() {
+                    return { next: () => next().then(c => c === null ? { done: true, value: undefined } : { done: false, value: c }) };
+                  }
+                };
+              },
               watch(p, ok, err) {
                 if (p !== null && (typeof p === 'object' || typeof p === 'function') && typeof p.then === 'function') {
                   p.then(ok, err);
@@ -108,6 +115,7 @@ final class JsWorker {
         final Value onResponse;
         private final Value deferred;
         private final Value resolved;
+        private final Value chunks;
         private final Value watchPromise;
         private int refs;
         private boolean retired;
@@ -121,6 +129,7 @@ final class JsWorker {
                 Value helpers = context.eval(HELPERS);
                 deferred = helpers.getMember("deferred");
                 resolved = helpers.getMember("resolved");
+                chunks = helpers.getMember("chunks");
                 watchPromise = helpers.getMember("watch");
                 boolean entered = watch.enter();
                 try {
@@ -160,6 +169,11 @@ final class JsWorker {
         /** {@code Promise.resolve(value)}. */
         Value resolved(Object value) {
             return resolved.execute(value);
+        }
+
+        /** An async iterable whose {@code next()} calls {@code next} (a function returning a Promise of a chunk or null). */
+        Value chunks(Object next) {
+            return chunks.execute(next);
         }
 
         /** If {@code result} is a thenable, calls {@code ok}/{@code err} when it settles and answers true. */

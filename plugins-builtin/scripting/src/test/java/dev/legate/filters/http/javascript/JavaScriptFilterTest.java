@@ -103,6 +103,27 @@ class JavaScriptFilterTest {
     }
 
     @Test
+    void bodyChunksEditEachChunkInFlight() {
+        try (HttpFilterHarness h = harness("""
+                async function envoy_on_request(handle) {
+                  let n = 0;
+                  for await (const chunk of handle.bodyChunks()) {
+                    n++;
+                    chunk.setBytes("[" + chunk.text().toUpperCase() + "]");
+                  }
+                  handle.logInfo("chunks: " + n);
+                }
+                """)) {
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "POST", ":path", "/", ":authority", "x"), false))
+                    .isEqualTo(FilterHeadersStatus.CONTINUE);
+            assertThat(h.decodeData("ab", false)).isEqualTo(FilterDataStatus.CONTINUE);
+            assertThat(h.decodeData("cd", true)).isEqualTo(FilterDataStatus.CONTINUE);
+            assertThat(h.decodedBody()).isEqualTo("[AB][CD]");
+            assertThat(counter("javascript.errors")).isZero();
+        }
+    }
+
+    @Test
     void respondAfterAwaitingTheBody() {
         try (HttpFilterHarness h = harness("""
                 async function envoy_on_request(handle) {
