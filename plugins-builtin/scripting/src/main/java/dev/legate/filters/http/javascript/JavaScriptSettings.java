@@ -230,6 +230,13 @@ final class JavaScriptSettings implements ScriptInvocation.Factory, AutoCloseabl
     /** The listener closed: closes each loop's contexts on that loop. */
     @Override
     public void close() {
-        workers.forEach(w -> w.dispatcher().execute(w::closeAll));
+        workers.forEach(w -> {
+            try {
+                w.dispatcher().execute(w::closeAll);
+            } catch (RuntimeException e) {
+                // the event loop already stopped: its contexts go with the engine
+                log.debug("closing JavaScript states: {}", e.toString());
+            }
+        });
     }
 }

@@ -38,6 +38,7 @@ public final class ScriptCarrier {
     private boolean started;
     private boolean finished;
     private boolean cancelled;
+    private boolean resuming;
     private Throwable failure;
     private Supplier<?> loopCall;
     private Object loopResult;
@@ -84,37 +85,54 @@ public final class ScriptCarrier {
         if (finished) {
             return true;
         }
-        loop = Thread.currentThread();
-        while (true) {
-            turn = SCRIPT;
-            if (!started) {
-                started = true;
-                thread.start();
-            } else {
-                LockSupport.unpark(thread);
+        if (resuming) {
+            throw new IllegalStateException("resume() while the carrier is already resumed");
+        }
+        resuming = true;
+        try {
+            loop = Thread.currentThread();
+            while (true) {
+                turn = SCRIPT;
+                if (!started) {
+                    started = true;
+                    thread.start();
+                } else {
+                    LockSupport.unpark(thread);
+                }
+                while (turn != LOOP) {
+                    LockSupport.park(this);
+                }
+                Supplier<?> call = loopCall;
+                if (call == null) {
+                    return finished;
+                }
+                loopCall = null;
+                try {
+                    loopResult = call.get();
+                } catch (Throwable t) {
+                    loopError = t;
+                }
             }
-            while (turn != LOOP) {
-                LockSupport.park(this);
-            }
-            Supplier<?> call = loopCall;
-            if (call == null) {
-                return finished;
-            }
-            loopCall = null;
-            try {
-                loopResult = call.get();
-            } catch (Throwable t) {
-                loopError = t;
-            }
+        } finally {
+            resuming = false;
         }
     }
 
-    /** The stream is gone: the suspended script is unwound ({@link #suspend()} throws) and its thread ends. */
+    /**
+     * The stream is gone: the suspended script is unwound ({@link #suspend()} throws) and its thread ends. Safe to
+     * call from inside a {@link #callOnLoop} request (the stream may end there): the script then goes on until it
+     * ends or next suspends, where it is unwound.
+     */
     public void cancel() {
         if (finished) {
             return;
         }
         cancelled = true;
+        if (resuming) {
+            // Called from a callOnLoop request (the stream ended inside it): the script goes on after that call
+            // and is unwound at its next suspend(); the resume() in progress returns when it ends.
+            return;
+        }
         if (started) {
             resume();
         } else {
@@ -141,6 +159,9 @@ public final class ScriptCarrier {
      */
     public void suspend() {
         checkScriptThread();
+        if (cancelled) {
+            throw new ScriptCancelled();
+        }
         handBack();
         awaitTurn();
         if (cancelled) {
