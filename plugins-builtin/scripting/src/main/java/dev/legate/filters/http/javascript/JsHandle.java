@@ -186,31 +186,37 @@ public final class JsHandle {
         stream().callbacks().clearRouteCache();
     }
 
+    /** {@code script log: <message>} at trace level on logger {@code legate.filters.http.javascript}. */
     @HostAccess.Export
     public void logTrace(Value message) {
         stream().log(ScriptStream.LogLevel.TRACE, string(message));
     }
 
+    /** {@code script log: <message>} at debug level on logger {@code legate.filters.http.javascript}. */
     @HostAccess.Export
     public void logDebug(Value message) {
         stream().log(ScriptStream.LogLevel.DEBUG, string(message));
     }
 
+    /** {@code script log: <message>} at info level on logger {@code legate.filters.http.javascript}. */
     @HostAccess.Export
     public void logInfo(Value message) {
         stream().log(ScriptStream.LogLevel.INFO, string(message));
     }
 
+    /** {@code script log: <message>} at warn level on logger {@code legate.filters.http.javascript}. */
     @HostAccess.Export
     public void logWarn(Value message) {
         stream().log(ScriptStream.LogLevel.WARN, string(message));
     }
 
+    /** {@code script log: <message>} at error level on logger {@code legate.filters.http.javascript}. */
     @HostAccess.Export
     public void logErr(Value message) {
         stream().log(ScriptStream.LogLevel.ERROR, string(message));
     }
 
+    /** {@code script log: <message>} at critical level on logger {@code legate.filters.http.javascript}. */
     @HostAccess.Export
     public void logCritical(Value message) {
         stream().log(ScriptStream.LogLevel.CRITICAL, string(message));
@@ -246,6 +252,7 @@ public final class JsHandle {
             return info().protocol();
         }
 
+        /** The name of the route the stream matched, or empty. */
         @HostAccess.Export
         public String routeName() {
             return info().routeName();
