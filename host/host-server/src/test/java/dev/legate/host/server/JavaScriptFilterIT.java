@@ -75,6 +75,13 @@ class JavaScriptFilterIT {
             }
             """;
 
+    static final String RESPONSE_ERROR = """
+            function envoy_on_response(handle) {
+              handle.headers().add("x-before-error", "1");
+              handle.nope();
+            }
+            """;
+
     static final String LOOP = """
             let calls = 0;
             function envoy_on_request(handle) {
@@ -127,6 +134,7 @@ class JavaScriptFilterIT {
                 + route("/deny", null, "deny") + ", "
                 + route("/call", null, "call") + ", "
                 + route("/error", null, "error") + ", "
+                + route("/resperror", null, "resperror") + ", "
                 + route("/loop", null, "loop") + ", "
                 + route("/count", null, "loop") + ", "
                 + route("/watched", null, "watched") + ", "
@@ -153,12 +161,13 @@ class JavaScriptFilterIT {
                                 deny: { inline_string: %s }
                                 call: { inline_string: %s }
                                 error: { inline_string: %s }
+                                resperror: { inline_string: %s }
                                 loop: { inline_string: %s }
                                 watched: { filename: "%s" }
                           - name: envoy.filters.http.router
                             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
                 """.formatted(name, name, routes, TYPE, failureMode, flow(TRANSFORM), flow(BODY), flow(DENY),
-                flow(CALL), flow(ERROR), flow(LOOP), dir.resolve("watched.js"));
+                flow(CALL), flow(ERROR), flow(RESPONSE_ERROR), flow(LOOP), dir.resolve("watched.js"));
     }
 
     static String config(Path dir) {
@@ -228,6 +237,15 @@ class JavaScriptFilterIT {
         HttpResponse<String> closed = proxy.get("closed", "/error");
         assertThat(closed.statusCode()).isEqualTo(500);
         assertThat(closed.headers().firstValue("x-origin")).isEmpty();
+
+        // On the response path: FAIL_OPEN passes the origin's response, FAIL_CLOSED replaces it while it is held.
+        HttpResponse<String> openResponse = proxy.get("open", "/resperror");
+        assertThat(openResponse.statusCode()).isEqualTo(200);
+        assertThat(openResponse.body()).isEqualTo("origin GET /resperror");
+        HttpResponse<String> closedResponse = proxy.get("closed", "/resperror");
+        assertThat(closedResponse.statusCode()).isEqualTo(500);
+        assertThat(closedResponse.body()).doesNotContain("origin");
+        assertThat(proxy.get("closed", "/plain").statusCode()).isEqualTo(200);  // the connection pool still works
     }
 
     @Test
