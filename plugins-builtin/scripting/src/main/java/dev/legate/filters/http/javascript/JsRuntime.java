@@ -77,6 +77,11 @@ final class JsRuntime {
         log.info("JavaScript runtime: {} (Truffle runtime: {}; engine built in {} ms)",
                 optimizing ? "optimizing" : "interpreter", impl,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        if (!optimizing && "optimizing".equals(System.getProperty("legate.js.runtime"))) {
+            // ./legate put the Graal compiler on the upgrade module path, but Truffle did not take it.
+            log.warn("JavaScript runtime: the launcher asked for the optimizing runtime, but GraalVM runs interpreted"
+                    + " (a JVMCI/compiler version mismatch?); set LEGATE_JS_RUNTIME=interpreter to skip the attempt");
+        }
         watchdog = Thread.ofPlatform().daemon().name("legate-js-watchdog").unstarted(this::watchLoop);
         watchdog.start();
     }
