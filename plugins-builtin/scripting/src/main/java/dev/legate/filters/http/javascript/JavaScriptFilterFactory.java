@@ -6,6 +6,9 @@ import dev.legate.api.http.HttpFilterFactory;
 import dev.legate.api.http.HttpFilterInstaller;
 import dev.legate.filters.http.javascript.v1.JavaScript;
 import dev.legate.filters.http.javascript.v1.JavaScriptPerRoute;
+import dev.legate.filters.http.scripting.ReloadableScript;
+import dev.legate.filters.http.scripting.ScriptCompileException;
+import dev.legate.filters.http.scripting.ScriptSource;
 import dev.legate.filters.http.scripting.ScriptHttpFilter;
 import org.pf4j.Extension;
 
@@ -42,6 +45,28 @@ public final class JavaScriptFilterFactory implements HttpFilterFactory<JavaScri
     @Override
     public ConfigType<?> perRouteConfigType() {
         return PER_ROUTE_TYPE;
+    }
+
+    /**
+     * Checks a {@code JavaScriptPerRoute} with an inline or file {@code source_code} when the route table is built,
+     * so a script that does not parse stops start-up like any config error (Envoy's
+     * {@code createRouteSpecificFilterConfig}); the entry is returned as bound and compiled into the filter's
+     * engine cache on first use.
+     *
+     * @throws dev.legate.api.ConfigException {@code source_code: line 1: SyntaxError: ...} naming the line
+     */
+    @Override
+    public Object createRouteSpecificConfig(Object config, FactoryContext context) {
+        if (config instanceof JavaScriptPerRoute route
+                && route.getOverrideCase() == JavaScriptPerRoute.OverrideCase.SOURCE_CODE) {
+            ScriptSource source = ScriptSource.load(route.getSourceCode(), context.configDirectory(), "source_code");
+            try {
+                new JsCompiler(JsRuntime.get()).compile(source);
+            } catch (ScriptCompileException e) {
+                throw ReloadableScript.configError(source, e);
+            }
+        }
+        return config;
     }
 
     /**

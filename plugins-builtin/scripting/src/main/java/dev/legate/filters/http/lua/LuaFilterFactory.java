@@ -45,13 +45,11 @@ public final class LuaFilterFactory implements HttpFilterFactory<Lua> {
     /**
      * Compiles a {@code LuaPerRoute} with an inline {@code source_code} when the route table is built, so that a
      * script that does not compile stops start-up like any config error (Envoy's
-     * {@code createRouteSpecificFilterConfig}); other entries are returned as bound. Overrides the SPI's
-     * {@code HttpFilterFactory#createRouteSpecificConfig} where the host has it (no {@code @Override}: this branch's
-     * SPI predates it; without it the per-route script compiles on first use and a compile error skips the
-     * filter on that route, counted in {@code errors}).
+     * {@code createRouteSpecificFilterConfig}); other entries are returned as bound.
      *
      * @throws dev.legate.api.ConfigException {@code source_code: line 1: ...} naming the line
      */
+    @Override
     public Object createRouteSpecificConfig(Object config, FactoryContext context) {
         if (config instanceof LuaPerRoute perRoute
                 && perRoute.getOverrideCase() == LuaPerRoute.OverrideCase.SOURCE_CODE) {

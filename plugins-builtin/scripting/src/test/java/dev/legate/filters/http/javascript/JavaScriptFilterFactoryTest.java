@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.Duration;
 import dev.legate.api.ConfigException;
 import dev.legate.filters.http.javascript.v1.JavaScript;
+import dev.legate.filters.http.javascript.v1.JavaScriptPerRoute;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,20 @@ class JavaScriptFilterFactoryTest {
             assertThatThrownBy(() -> factory.create(inline("function envoy_on_request(h) {\n  h.headers(.add('a', 'b');\n}"), ctx))
                     .isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith("default_source_code: line 2: SyntaxError: ");
+        }
+    }
+
+    @Test
+    void perRouteSourceCodeIsCheckedAtLoad() {
+        JavaScriptPerRoute bad = JavaScriptPerRoute.newBuilder()
+                .setSourceCode(DataSource.newBuilder().setInlineString("function envoy_on_request(h) {\n  return )\n}"))
+                .build();
+        JavaScriptPerRoute named = JavaScriptPerRoute.newBuilder().setName("auth").build();
+        try (TestFactoryContext ctx = new TestFactoryContext()) {
+            assertThatThrownBy(() -> factory.createRouteSpecificConfig(bad, ctx))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith("source_code: line 2: SyntaxError: ");
+            assertThat(factory.createRouteSpecificConfig(named, ctx)).isSameAs(named);
         }
     }
 
