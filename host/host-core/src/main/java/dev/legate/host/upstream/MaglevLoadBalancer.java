@@ -9,16 +9,16 @@ package dev.legate.host.upstream;
  * default 65537) are full. A request's hash picks {@code table[hash % size]} (unsigned). With no hash key a
  * host is picked at random.
  *
- * <p>Thread-safe: the table is built on first use per {@link HostSet} and cached until the set changes.
+ * <p>Thread-safe: the table is built on first use per {@link HostSet} and cached until the set changes
+ * ({@link ThreadAwareLoadBalancer}).
  */
-final class MaglevLoadBalancer extends LoadBalancer {
+final class MaglevLoadBalancer extends ThreadAwareLoadBalancer<MaglevLoadBalancer.Table> {
 
     /** Envoy's default {@code maglev_lb_config.table_size}. */
     static final long DEFAULT_TABLE_SIZE = 65537;
 
     private final int tableSize;
     private final boolean useHostname;
-    private volatile Table table;
 
     MaglevLoadBalancer(long tableSize, boolean useHostname) {
         this.tableSize = (int) tableSize;
@@ -26,35 +26,20 @@ final class MaglevLoadBalancer extends LoadBalancer {
     }
 
     @Override
-    HostImpl pick(HostSet set) {
-        return RandomLb.random(set);
+    Table build(HostSet set) {
+        return new Table(set, tableSize, useHostname);
     }
 
     @Override
-    HostImpl pick(HostSet set, Long hash) {
-        if (hash == null) {
-            return RandomLb.random(set);
-        }
-        Table t = table(set);
+    HostImpl choose(Table t, long hash) {
         return t.slots[(int) Long.remainderUnsigned(hash, t.slots.length)];
-    }
-
-    Table table(HostSet set) {
-        Table t = table;
-        if (t == null || t.set != set) {
-            t = new Table(set, tableSize, useHostname);
-            table = t;
-        }
-        return t;
     }
 
     /** One lookup table. Immutable once built. */
     static final class Table {
-        final HostSet set;
         final HostImpl[] slots;
 
         Table(HostSet set, int size, boolean useHostname) {
-            this.set = set;
             HostImpl[] lb = set.lb;
             int n = lb.length;
             long[] offset = new long[n];

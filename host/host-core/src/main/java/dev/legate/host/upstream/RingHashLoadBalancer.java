@@ -13,9 +13,9 @@ import java.util.Arrays;
  * thread-aware balancers do.
  *
  * <p>Thread-safe: the ring is built from a {@link HostSet} on first use and cached until the set changes
- * (a racing rebuild is harmless: both build the same ring).
+ * ({@link ThreadAwareLoadBalancer}).
  */
-final class RingHashLoadBalancer extends LoadBalancer {
+final class RingHashLoadBalancer extends ThreadAwareLoadBalancer<RingHashLoadBalancer.Ring> {
 
     /** Hash functions of {@code ring_hash_lb_config.hash_function}. */
     enum HashFunction { XX_HASH, MURMUR_HASH_2 }
@@ -24,7 +24,6 @@ final class RingHashLoadBalancer extends LoadBalancer {
     private final long maxRingSize;
     private final HashFunction hashFunction;
     private final boolean useHostname;
-    private volatile Ring ring;
 
     RingHashLoadBalancer(long minRingSize, long maxRingSize, HashFunction hashFunction, boolean useHostname) {
         this.minRingSize = minRingSize;
@@ -34,38 +33,23 @@ final class RingHashLoadBalancer extends LoadBalancer {
     }
 
     @Override
-    HostImpl pick(HostSet set) {
-        return RandomLb.random(set);
+    Ring build(HostSet set) {
+        return new Ring(set, minRingSize, maxRingSize, hashFunction, useHostname);
     }
 
     @Override
-    HostImpl pick(HostSet set, Long hash) {
-        if (hash == null) {
-            return RandomLb.random(set);
-        }
-        return ring(set).choose(hash);
-    }
-
-    /** The ring of {@code set}, built on first use. */
-    Ring ring(HostSet set) {
-        Ring r = ring;
-        if (r == null || r.set != set) {
-            r = new Ring(set, minRingSize, maxRingSize, hashFunction, useHostname);
-            ring = r;
-        }
-        return r;
+    HostImpl choose(Ring ring, long hash) {
+        return ring.choose(hash);
     }
 
     /** One ring: sorted hashes and the host of each. Immutable. */
     static final class Ring {
-        final HostSet set;
         final long[] hashes;
         final HostImpl[] hosts;
         final long minHashesPerHost;
         final long maxHashesPerHost;
 
         Ring(HostSet set, long minRingSize, long maxRingSize, HashFunction fn, boolean useHostname) {
-            this.set = set;
             HostImpl[] lb = set.lb;
             double total = 0;
             for (HostImpl h : lb) {

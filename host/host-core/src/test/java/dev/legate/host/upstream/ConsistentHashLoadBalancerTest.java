@@ -151,13 +151,13 @@ class ConsistentHashLoadBalancerTest {
         RingHashLoadBalancer lb = new RingHashLoadBalancer(1024, ClusterSettings.MAX_RING_SIZE,
                 RingHashLoadBalancer.HashFunction.XX_HASH, false);
         // 3 equal hosts: ceil(1/3 * 1024) / (1/3) = 1026 points, 342 each.
-        RingHashLoadBalancer.Ring ring = lb.ring(set(host(1, 1), host(2, 1), host(3, 1)));
+        RingHashLoadBalancer.Ring ring = lb.table(set(host(1, 1), host(2, 1), host(3, 1)));
         assertThat(ring.size()).isEqualTo(1026);
         assertThat(ring.minHashesPerHost).isEqualTo(342);
         assertThat(ring.maxHashesPerHost).isEqualTo(342);
         // maximum_ring_size caps it.
         RingHashLoadBalancer small = new RingHashLoadBalancer(8, 8, RingHashLoadBalancer.HashFunction.XX_HASH, false);
-        assertThat(small.ring(set(host(1, 1), host(2, 1), host(3, 1))).size()).isEqualTo(8);
+        assertThat(small.table(set(host(1, 1), host(2, 1), host(3, 1))).size()).isEqualTo(8);
     }
 
     @Test

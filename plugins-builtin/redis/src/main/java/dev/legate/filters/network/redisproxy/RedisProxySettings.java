@@ -6,6 +6,7 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
 import dev.legate.api.ConfigException;
+import dev.legate.api.config.DataSources;
 import dev.legate.api.FactoryContext;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.RuntimeFractionalPercent;
@@ -13,10 +14,7 @@ import io.envoyproxy.envoy.extensions.filters.network.redis_proxy.v3.RedisProxy;
 import io.envoyproxy.envoy.extensions.filters.network.redis_proxy.v3.RedisProxy.ConnPoolSettings;
 import io.envoyproxy.envoy.extensions.filters.network.redis_proxy.v3.RedisProxy.PrefixRoutes;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -386,36 +384,7 @@ final class RedisProxySettings {
     }
 
     private static String dataSource(DataSource ds, String path, FactoryContext context) {
-        check(ds, path + ".", Set.of("filename", "inline_bytes", "inline_string", "environment_variable"), Map.of());
-        switch (ds.getSpecifierCase()) {
-            case INLINE_STRING:
-                return ds.getInlineString();
-            case INLINE_BYTES:
-                return ds.getInlineBytes().toString(StandardCharsets.UTF_8);
-            case FILENAME: {
-                Path file = Path.of(ds.getFilename());
-                if (!file.isAbsolute() && context.configDirectory() != null) {
-                    file = context.configDirectory().resolve(file);
-                }
-                try {
-                    return Files.readString(file, StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    throw ConfigException.at(path + ".filename", "\"" + ds.getFilename()
-                            + "\" (expected: a readable file: " + e + ")");
-                }
-            }
-            case ENVIRONMENT_VARIABLE: {
-                String v = System.getenv(ds.getEnvironmentVariable());
-                if (v == null) {
-                    throw ConfigException.at(path + ".environment_variable", "\"" + ds.getEnvironmentVariable()
-                            + "\" (expected: a set environment variable)");
-                }
-                return v;
-            }
-            default:
-                throw ConfigException.at(path, "empty (expected: inline_string, inline_bytes, filename or "
-                        + "environment_variable)");
-        }
+        return DataSources.read(ds, context.configDirectory(), path, false);
     }
 
     private static long millis(Duration d, String path) {

@@ -3,10 +3,10 @@ package dev.legate.filters.network.httpconnectionmanager.route;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.legate.api.ConfigException;
+import dev.legate.api.config.DataSources;
 import dev.legate.api.FactoryContext;
 import dev.legate.api.http.RetryPolicy;
 import dev.legate.api.upstream.ClusterManager;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
 import io.envoyproxy.envoy.config.route.v3.FilterConfig;
 import io.envoyproxy.envoy.config.route.v3.RedirectAction;
@@ -15,10 +15,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -366,45 +363,13 @@ final class RouteCompiler {
         if (status < 200 || status >= 600) {
             throw ConfigException.at(dp + ".status", Integer.toUnsignedString(status) + " (expected: >= 200 and < 600)");
         }
-        String body = d.hasBody() ? dataSource(d.getBody(), dp + ".body") : "";
+        String body = d.hasBody() ? DataSources.read(d.getBody(), context.configDirectory(), dp + ".body", true) : "";
         long size = body.getBytes(StandardCharsets.UTF_8).length;
         if (size > maxBodyBytes) {
             throw ConfigException.at(dp + ".body", size + " bytes (expected: <= max_direct_response_body_size_bytes, "
                     + maxBodyBytes + ")");
         }
         return new LocalReplyEntry(status, body, null, responseChain);
-    }
-
-    private String dataSource(DataSource ds, String dp) {
-        ConfigFields.check(ds, dp, Set.of("filename", "inline_bytes", "inline_string", "environment_variable"), Set.of());
-        switch (ds.getSpecifierCase()) {
-            case INLINE_STRING:
-                return ds.getInlineString();
-            case INLINE_BYTES:
-                return ds.getInlineBytes().toString(StandardCharsets.UTF_8);
-            case FILENAME: {
-                Path file = Path.of(ds.getFilename());
-                if (!file.isAbsolute() && context.configDirectory() != null) {
-                    file = context.configDirectory().resolve(file);
-                }
-                try {
-                    return Files.readString(file, StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    throw ConfigException.at(dp + ".filename", ConfigFields.quote(ds.getFilename())
-                            + " (expected: a readable file: " + e + ")");
-                }
-            }
-            case ENVIRONMENT_VARIABLE: {
-                String v = System.getenv(ds.getEnvironmentVariable());
-                if (v == null) {
-                    throw ConfigException.at(dp + ".environment_variable", ConfigFields.quote(ds.getEnvironmentVariable())
-                            + " (expected: a set environment variable)");
-                }
-                return v;
-            }
-            default:
-                return "";
-        }
     }
 
     private void checkCluster(String name, String cp) {
