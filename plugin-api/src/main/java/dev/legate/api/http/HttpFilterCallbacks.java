@@ -41,9 +41,12 @@ public interface HttpFilterCallbacks {
     void clearRouteCache();
 
     /**
-     * This filter's per-route config: the most specific {@code typed_per_filter_config} entry under this
-     * filter's name (route, then virtual host, then route configuration), bound to the factory's
-     * {@link HttpFilterFactory#perRouteConfigType()}; {@code null} when none applies.
+     * This filter's per-route config: for the most specific {@code typed_per_filter_config} entry under this
+     * filter's name (route, then virtual host, then route configuration), what the factory's
+     * {@link HttpFilterFactory#createRouteSpecificConfig} returned for it when the route table was built (by
+     * default the entry bound to {@link HttpFilterFactory#perRouteConfigType()}); {@code null} when none applies.
+     *
+     * @param type the class of what {@code createRouteSpecificConfig} returns
      */
     <R> R perRouteConfig(Class<R> type);
 

@@ -37,7 +37,8 @@ public interface HttpFilterFactory<C> extends ExtensionPoint {
      * @param config  the bound per-route config, never {@code null}
      * @param context the listener's factory context
      * @throws dev.legate.api.ConfigException naming the field of {@code config} that cannot be run; the host
-     *         puts the entry's path in front
+     *         puts the entry's path in front (any other {@code RuntimeException} becomes a config error at the
+     *         entry's path, with the exception as its cause)
      */
     default Object createRouteSpecificConfig(Object config, FactoryContext context) {
         return config;

@@ -28,14 +28,18 @@ public interface Route {
 
     /**
      * The per-filter config for {@code filterName}, most specific first (route, virtual host, route
-     * configuration), as bound by the filter's factory; {@code null} when none.
+     * configuration): what the filter factory's {@link HttpFilterFactory#createRouteSpecificConfig} returned for
+     * that {@code typed_per_filter_config} entry (by default the entry bound to
+     * {@link HttpFilterFactory#perRouteConfigType()}); {@code null} when none.
      */
     Object perFilterConfig(String filterName);
 
     /**
      * Every level's per-filter config for {@code filterName}, most specific first (weighted cluster, route,
      * virtual host, route configuration), as Envoy's {@code traversePerFilterConfig} visits them; for filters
-     * that merge settings across levels. Empty when none.
+     * that merge settings across levels. Each is what {@link HttpFilterFactory#createRouteSpecificConfig}
+     * returned for that level's entry (by default the bound {@link HttpFilterFactory#perRouteConfigType()}).
+     * Empty when none.
      */
     default List<Object> perFilterConfigs(String filterName) {
         Object o = perFilterConfig(filterName);

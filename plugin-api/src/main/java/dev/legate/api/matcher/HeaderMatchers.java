@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
  * Compiles Envoy's {@code envoy.config.route.v3.HeaderMatcher} to a {@code Predicate<HeaderMap>}
@@ -82,8 +81,8 @@ public final class HeaderMatchers {
                 yield s -> s.contains(v);
             }
             case SAFE_REGEX_MATCH -> {
-                Pattern p = RegexMatchers.compile(m.getSafeRegexMatch(), path + ".safe_regex_match");
-                yield s -> p.matcher(s).matches();
+                CompiledRegex p = RegexMatchers.compile(m.getSafeRegexMatch(), path + ".safe_regex_match");
+                yield p::fullMatch;
             }
             case STRING_MATCH -> StringMatchers.compile(m.getStringMatch(), path + ".string_match");
             case RANGE_MATCH -> {

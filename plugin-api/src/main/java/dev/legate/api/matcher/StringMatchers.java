@@ -6,7 +6,6 @@ import dev.legate.api.ConfigException;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.Set;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
  * Compiles Envoy's {@code envoy.type.matcher.v3.StringMatcher} ({@code StringMatcherImpl},
@@ -65,8 +64,8 @@ public final class StringMatchers {
                     throw ConfigException.at(path + ".ignore_case",
                             "true (expected: false with safe_regex; ignore_case has no effect for safe_regex)");
                 }
-                Pattern p = RegexMatchers.compile(m.getSafeRegex(), path + ".safe_regex");
-                yield s -> p.matcher(s).matches();
+                CompiledRegex p = RegexMatchers.compile(m.getSafeRegex(), path + ".safe_regex");
+                yield p::fullMatch;
             }
             case CUSTOM -> throw ConfigException.at(path + ".custom", "not supported yet");
             default -> throw ConfigException.at(path,

@@ -10,8 +10,9 @@
  * thread and reports a config Legate cannot run as a {@link dev.legate.api.ConfigException} naming the field;
  * the compiled predicates run on any event loop, never block and never throw because of traffic.
  *
- * <p>Regexes are {@link java.util.regex} where Envoy uses RE2: the common syntax is the same and every match is a
- * full match, but RE2's linear-time guarantee does not hold, and a few constructs differ (Java accepts
- * backreferences and lookaround, which RE2 refuses).
+ * <p>Regexes are RE2, as in Envoy, run by RE2/J ({@code com.google.re2j}, Google's Java port of RE2; see
+ * {@link dev.legate.api.matcher.CompiledRegex}): the same syntax (backreferences and lookaround are config errors,
+ * as in Envoy), every match a full match, and matching in time linear in the input without backtracking or
+ * recursion, so request-controlled strings cannot stall an event loop.
  */
 package dev.legate.api.matcher;

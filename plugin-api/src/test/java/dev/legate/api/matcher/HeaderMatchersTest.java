@@ -90,7 +90,7 @@ class HeaderMatchersTest {
     void errorsNameTheField() {
         assertError("exact_match: 'x'", "headers[0].name: \"\" (expected: a header name)");
         assertError("name: 'a' safe_regex_match { regex: '(' }",
-                "headers[0].safe_regex_match.regex: \"(\" (expected: a valid regex: Unclosed group)");
+                "headers[0].safe_regex_match.regex: \"(\" (expected: a valid regex: missing closing ) at \"(\")");
         assertError("name: 'a' range_match { start: 5 end: 5 }", "headers[0].range_match: [5, 5) (expected: start < end)");
         assertError("name: 'a' prefix_match: ''", "headers[0].prefix_match: \"\" (expected: non-empty)");
         assertError("name: 'a' suffix_match: ''", "headers[0].suffix_match: \"\" (expected: non-empty)");

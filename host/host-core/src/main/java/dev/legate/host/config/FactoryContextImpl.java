@@ -124,6 +124,11 @@ public final class FactoryContextImpl implements FactoryContext {
             return factory.createRouteSpecificConfig(bound, this);
         } catch (ConfigException e) {
             throw e.under(path);
+        } catch (RuntimeException e) {
+            // A plugin's bug (or an unchecked error it did not translate) still names the entry.
+            ConfigException wrapped = ConfigException.at(path, e.toString());
+            wrapped.initCause(e);
+            throw wrapped;
         }
     }
 

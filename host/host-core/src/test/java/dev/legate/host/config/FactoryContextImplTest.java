@@ -54,6 +54,9 @@ class FactoryContextImplTest {
             if (r.getSuppressEnvoyHeaders()) {
                 throw ConfigException.at("suppress_envoy_headers", "true (expected: false)");
             }
+            if (r.getRespectExpectedRqTimeout()) {
+                throw new IllegalStateException("plugin bug");
+            }
             return new Compiled(r, context);
         }
 
@@ -111,6 +114,17 @@ class FactoryContextImplTest {
         assertThatThrownBy(() -> context.perFilterConfig("legate.test.compiling", any, PATH))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(PATH + ".suppress_envoy_headers: true (expected: false)");
+        assertThat(compiling.hookCalls).hasSize(1);
+    }
+
+    @Test
+    void anyOtherRuntimeExceptionOfTheHookBecomesAConfigErrorAtTheEntry() {
+        Any any = Any.pack(Router.newBuilder().setRespectExpectedRqTimeout(true).build());
+
+        assertThatThrownBy(() -> context.perFilterConfig("legate.test.compiling", any, PATH))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(PATH + ": java.lang.IllegalStateException: plugin bug")
+                .cause().isInstanceOf(IllegalStateException.class).hasMessage("plugin bug");
         assertThat(compiling.hookCalls).hasSize(1);
     }
 

@@ -143,7 +143,8 @@ class CorsIT {
                 .hasMessageEndingWith("static_resources.listeners[0].filter_chains[0].filters[0].typed_config"
                         + ".route_config.virtual_hosts[0].routes[0]"
                         + ".typed_per_filter_config[\"envoy.filters.http.cors\"].allow_origin_string_match[0]"
-                        + ".safe_regex.regex: \"https://(app\" (expected: a valid regex: Unclosed group)");
+                        + ".safe_regex.regex: \"https://(app\" (expected: a valid regex: missing closing ) "
+                        + "at \"https://(app\")");
     }
 
     @Test

@@ -139,7 +139,8 @@ class CorsConfigTest {
         assertError("allow_origin_string_match: [ { contains: '' } ]",
                 "allow_origin_string_match[0].contains: \"\" (expected: non-empty)");
         assertError("allow_origin_string_match: [ { safe_regex: { regex: 'https://(' } } ]",
-                "allow_origin_string_match[0].safe_regex.regex: \"https://(\" (expected: a valid regex: Unclosed group)");
+                "allow_origin_string_match[0].safe_regex.regex: \"https://(\" (expected: a valid regex: missing closing ) "
+                        + "at \"https://(\")");
         assertError("allow_origin_string_match: [ { safe_regex: { regex: '' } } ]",
                 "allow_origin_string_match[0].safe_regex.regex: \"\" (expected: a regex)");
         assertError("allow_origin_string_match: [ { safe_regex: { regex: 'a.*' }, ignore_case: true } ]",
@@ -246,7 +247,8 @@ class CorsConfigTest {
     void aPolicyThatCannotRunIsAnErrorAtLoadNamingTheFullPath() {
         String bad = "{ \"@type\": " + CORS + ", allow_origin_string_match: [ { exact: a }, { safe_regex: { regex: \"https://(\" } } ] }";
         String good = "{ \"@type\": " + CORS + ", max_age: \"1\" }";
-        String regexError = ".allow_origin_string_match[1].safe_regex.regex: \"https://(\" (expected: a valid regex: Unclosed group)";
+        String regexError = ".allow_origin_string_match[1].safe_regex.regex: \"https://(\" (expected: a valid regex: "
+                + "missing closing ) at \"https://(\")";
         String entry = "typed_per_filter_config[\"envoy.filters.http.cors\"]";
         String config = """
                 typed_per_filter_config: { envoy.filters.http.cors: %s }

@@ -474,7 +474,7 @@ class CorsFilterTest {
         assertThat(appender.list).extracting(ILoggingEvent::getLevel).containsExactly(Level.ERROR);
         assertThat(appender.list.get(0).getFormattedMessage()).isEqualTo("virtual host \"www\" cors: CORS policy not "
                 + "applied to requests: allow_origin_string_match[0].safe_regex.regex: \"(\" (expected: a valid "
-                + "regex: Unclosed group)");
+                + "regex: missing closing ) at \"(\")");
         assertThat(valid() + invalid()).isZero();
     }
 

@@ -89,7 +89,7 @@ class FaultFilterFactoryTest {
                 "abort.percentage.denominator: 7 (expected: HUNDRED, TEN_THOUSAND or MILLION)");
         assertError("headers: [ { exact_match: x } ]", "headers[0].name: \"\" (expected: a header name)");
         assertError("headers: [ { name: a }, { name: b, safe_regex_match: { regex: \"(\" } } ]",
-                "headers[1].safe_regex_match.regex: \"(\" (expected: a valid regex: Unclosed group)");
+                "headers[1].safe_regex_match.regex: \"(\" (expected: a valid regex: missing closing ) at \"(\")");
         assertError("headers: [ { name: a, range_match: { start: 5, end: 5 } } ]",
                 "headers[0].range_match: [5, 5) (expected: start < end)");
         assertError("headers: [ { name: a, string_match: { prefix: \"\" } } ]",

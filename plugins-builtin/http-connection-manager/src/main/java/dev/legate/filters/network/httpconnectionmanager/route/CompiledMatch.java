@@ -2,6 +2,7 @@ package dev.legate.filters.network.httpconnectionmanager.route;
 
 import dev.legate.api.ConfigException;
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.matcher.CompiledRegex;
 import dev.legate.api.matcher.HeaderMatchers;
 import dev.legate.api.matcher.RegexMatchers;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +32,7 @@ final class CompiledMatch {
 
     private final Kind kind;
     private final String value;
-    private final Pattern regex;
+    private final CompiledRegex regex;
     private final boolean caseSensitive;
     private final List<Predicate<HeaderMap>> headers;
     private final List<Predicate<String>> queryParameters;
@@ -137,7 +137,7 @@ final class CompiledMatch {
                 return end == value.length() && path.regionMatches(!caseSensitive, 0, value, 0, end);
             }
             case REGEX:
-                return regex.matcher(path.subSequence(0, pathEnd(path))).matches();
+                return regex.fullMatch(path.subSequence(0, pathEnd(path)));
             case PATH_SEPARATED_PREFIX: {
                 int end = pathEnd(path);
                 if (end < value.length() || !path.regionMatches(!caseSensitive, 0, value, 0, value.length())) {

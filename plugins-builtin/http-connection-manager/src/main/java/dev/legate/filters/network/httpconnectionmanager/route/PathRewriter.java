@@ -1,24 +1,24 @@
 package dev.legate.filters.network.httpconnectionmanager.route;
 
 import dev.legate.api.ConfigException;
+import dev.legate.api.matcher.CompiledRegex;
 import dev.legate.api.matcher.RegexMatchers;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatchAndSubstitute;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A route's {@code prefix_rewrite} or {@code regex_rewrite} of {@code :path} (Envoy's
  * {@code currentUrlPathAfterRewrite}). A prefix rewrite replaces what the route's match consumed and keeps
  * the rest and the query; a regex rewrite replaces every match in the path without its query, then puts
- * the query back. The substitution's {@code \1} references become Java's {@code $1}. Immutable.
+ * the query back (RE2, linear time, see {@link CompiledRegex}). The substitution's {@code \1} references become
+ * RE2/J's {@code $1}. Immutable.
  */
 final class PathRewriter {
 
     private final String prefix;
-    private final Pattern pattern;
+    private final CompiledRegex pattern;
     private final String replacement;
 
-    private PathRewriter(String prefix, Pattern pattern, String replacement) {
+    private PathRewriter(String prefix, CompiledRegex pattern, String replacement) {
         this.prefix = prefix;
         this.pattern = pattern;
         this.replacement = replacement;
@@ -29,8 +29,8 @@ final class PathRewriter {
     }
 
     static PathRewriter regex(RegexMatchAndSubstitute r, String path) {
-        Pattern p = RegexMatchers.compile(r.getPattern(), path + ".pattern");
-        return new PathRewriter(null, p, javaReplacement(r.getSubstitution(), p, path + ".substitution"));
+        CompiledRegex p = RegexMatchers.compile(r.getPattern(), path + ".pattern");
+        return new PathRewriter(null, p, re2jReplacement(r.getSubstitution(), p, path + ".substitution"));
     }
 
     /**
@@ -46,13 +46,12 @@ final class PathRewriter {
             return prefix + path.substring(matchedLength);
         }
         int end = CompiledMatch.pathEnd(path);
-        Matcher m = pattern.matcher(path.subSequence(0, end));
-        return m.replaceAll(replacement) + path.substring(end);
+        return pattern.replaceAll(path.subSequence(0, end), replacement) + path.substring(end);
     }
 
-    /** RE2's {@code \N} and {@code \\} to Java's {@code $N} and {@code \\}; a literal {@code $} escaped. */
-    private static String javaReplacement(String substitution, Pattern p, String path) {
-        int groups = p.matcher("").groupCount();
+    /** RE2's {@code \N} and {@code \\} to RE2/J's {@code $N} and {@code \\}; a literal {@code $} escaped. */
+    private static String re2jReplacement(String substitution, CompiledRegex p, String path) {
+        int groups = p.groupCount();
         StringBuilder out = new StringBuilder(substitution.length() + 8);
         for (int i = 0; i < substitution.length(); i++) {
             char c = substitution.charAt(i);
