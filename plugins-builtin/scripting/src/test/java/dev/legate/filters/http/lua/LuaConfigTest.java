@@ -122,10 +122,20 @@ class LuaConfigTest {
         assertThat(s.programFor(LuaPerRoute.newBuilder().setName("named").build()).source.name())
                 .isEqualTo("source_codes[named]");
         assertThat(s.programFor(LuaPerRoute.newBuilder().setName("unknown").build())).isNull();
-        LuaPerRoute inline = LuaPerRoute.newBuilder().setSourceCode(inline("z = 3")).build();
-        assertThat(s.programFor(inline)).isNotNull().isSameAs(s.programFor(inline));
-        assertThat(s.programFor(LuaPerRoute.newBuilder().setSourceCode(inline("z = = 3")).build())).isNull();
-        assertThat(context.statsStore().counter("lua.errors")).isEqualTo(1);
+        // a source_code entry is compiled when the route table is built, never on the data path
+        assertThatThrownBy(() -> s.programFor(LuaPerRoute.newBuilder().setSourceCode(inline("z = 3")).build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("per-route source_code was not compiled at load (createRouteSpecificConfig)");
+    }
+
+    @Test
+    void perRouteRelativeFilenameResolvesAgainstTheConfigDirectory() throws Exception {
+        Files.writeString(dir.resolve("route.lua"), "function envoy_on_request(h) end\n");
+        LuaPerRoute route = LuaPerRoute.newBuilder()
+                .setSourceCode(DataSource.newBuilder().setFilename("route.lua")).build();
+        Object compiled = new LuaFilterFactory().createRouteSpecificConfig(route, context.configDirectory(dir));
+        assertThat(((LuaSettings.RouteScript) compiled).program().source.name())
+                .isEqualTo(dir.resolve("route.lua").toAbsolutePath().normalize().toString());
     }
 
     @Test
