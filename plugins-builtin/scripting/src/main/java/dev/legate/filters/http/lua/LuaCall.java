@@ -154,7 +154,7 @@ final class LuaCall implements ScriptInvocation {
     private Outcome finish(Throwable t) {
         handle.valid = false;
         String offThread = offThreadUse;
-        if (offThread != null && (t == null || t instanceof ScriptResponded)) {
+        if (offThread != null && !(t instanceof ScriptLimitExceeded)) {
             failure = new LuaScriptError(state.name + ": " + offThread, null);
             return Outcome.FAILED;
         }

@@ -204,4 +204,25 @@ class LuaConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("source_code: line 2: ");
     }
+
+    @Test
+    void unknownPerRouteNameIsWarnedOncePerName() {
+        LuaSettings s = bind(Lua.newBuilder().setInlineCode("x = 1").build());
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LuaSettings.LOG;
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertThat(s.programFor(LuaPerRoute.newBuilder().setName("missing").build())).isNull();
+                assertThat(s.programFor(LuaPerRoute.newBuilder().setName("other").build())).isNull();
+            }
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(appender.list).extracting(e -> e.getLevel() + " " + e.getFormattedMessage()).containsExactly(
+                "WARN per-route name missing is not in source_codes; the filter does nothing on its routes",
+                "WARN per-route name other is not in source_codes; the filter does nothing on its routes");
+    }
 }
