@@ -302,4 +302,39 @@ class JavaScriptFilterIT {
                 .hasMessageContaining("http_filters[0]")
                 .hasMessageContaining("default_source_code: line 2: SyntaxError");
     }
+
+    @Test
+    void perRouteSourceCodeInlineAndARelativeFileNextToTheConfig() throws Exception {
+        Path confDir = Files.createDirectories(dir.resolve("conf"));
+        Files.writeString(confDir.resolve("route.js"),
+                "function envoy_on_request(h) { h.respond({':status': '200', 'x-by': 'file'}, 'route file'); }\n");
+        String perRoute = "typed_per_filter_config: { legate.filters.http.javascript: { \"@type\": " + PER_ROUTE
+                + ", source_code: %s } }";
+        String routes = "{ name: r, virtual_hosts: [ { name: all, domains: [\"*\"], routes: [ "
+                + "{ match: { prefix: \"/file\" }, route: { cluster: origin }, "
+                + perRoute.formatted("{ filename: route.js }") + " }, "
+                + "{ match: { prefix: \"/inline\" }, route: { cluster: origin }, "
+                + perRoute.formatted("{ inline_string: " + flow("function envoy_on_request(h) { "
+                + "h.respond({':status': '200', 'x-by': 'inline'}, 'route inline'); }") + " }") + " }, "
+                + "{ match: { prefix: \"/\" }, route: { cluster: origin } } ] } ] }";
+        Path config = confDir.resolve("legate.yaml");
+        Files.writeString(config, Proxy.httpConfig(routes, "[ " + Proxy.staticCluster("origin", "", origin.port())
+                + " ]", "{ name: legate.filters.http.javascript, typed_config: { \"@type\": " + TYPE
+                + ", default_source_code: { inline_string: " + flow(TRANSFORM) + " } } }"));
+        try (dev.legate.host.Server server = dev.legate.host.Server.start(dev.legate.host.ServerOptions.builder()
+                .configPath(config).concurrency(1)
+                .pluginsDirs(java.util.List.of(Proxy.DIST.resolve("plugins-builtin"))).build())) {
+            int port = server.listenerAddresses().get(0).getPort();
+            for (int i = 0; i < 2; i++) {
+                for (String[] c : new String[][] {{"/file", "file", "route file"}, {"/inline", "inline", "route inline"}}) {
+                    HttpResponse<String> r = Proxy.CLIENT.send(HttpRequest.newBuilder(
+                                    java.net.URI.create("http://127.0.0.1:" + port + c[0]))
+                            .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(r.statusCode()).isEqualTo(200);
+                    assertThat(r.headers().firstValue("x-by")).hasValue(c[1]);
+                    assertThat(r.body()).isEqualTo(c[2]);
+                }
+            }
+        }
+    }
 }

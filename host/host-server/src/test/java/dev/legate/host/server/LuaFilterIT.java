@@ -80,10 +80,13 @@ class LuaFilterIT {
                   { match: { prefix: "/call" }, route: { cluster: origin }, %s },
                   { match: { prefix: "/envoy-doc" }, route: { cluster: origin, prefix_rewrite: "/echo" }, %s },
                   { match: { prefix: "/off" }, route: { cluster: origin }, %s },
+                  { match: { prefix: "/sandbox" }, route: { cluster: origin }, %s },
+                  { match: { prefix: "/coroutine" }, route: { cluster: origin }, %s },
                   { match: { prefix: "/" }, route: { cluster: origin } } ] } ] }
                 """.formatted(perRoute.formatted("name: upper"), perRoute.formatted("name: failures"),
                 perRoute.formatted("name: call"),
-                perRoute.formatted("name: envoy_doc"), perRoute.formatted("disabled: true"));
+                perRoute.formatted("name: envoy_doc"), perRoute.formatted("disabled: true"),
+                perRoute.formatted("name: sandbox"), perRoute.formatted("name: coroutine"));
         String clusters = "[ " + Proxy.staticCluster("origin", "", origin.port()) + ", "
                 + Proxy.staticCluster("second", "", second.port()) + ", "
                 + Proxy.staticCluster("lua_cluster", "", fooServer.getAddress().getPort()) + ", "
@@ -95,7 +98,9 @@ class LuaFilterIT {
                   source_codes: {
                     upper: { inline_string: "function envoy_on_request(h) local b = h:body(); h:headers():replace('x-body-length', tostring(b:length())); b:setBytes(string.upper(b:getBytes(0, b:length()))) end function envoy_on_response(h) local b = h:body(); b:setBytes('[' .. b:getBytes(0, b:length()) .. ']') end" },
                     call: { inline_string: "function envoy_on_request(h) local headers, body = h:httpCall('second', {[':method'] = 'GET', [':path'] = '/hello', [':authority'] = 'second'}, nil, 2000); h:respond({[':status'] = '200', ['x-called-status'] = headers[':status'], ['x-called-origin'] = headers['x-origin']}, 'second said: ' .. body) end" },
-                    failures: { inline_string: "function envoy_on_request(h) local dh, db = h:httpCall('dead', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'dead'}, nil, 2000); local sh, sb = h:httpCall('origin', {[':method'] = 'GET', [':path'] = '/slow/3000', [':authority'] = 'origin'}, nil, 200); h:respond({[':status'] = '200'}, dh[':status'] .. ' ' .. db .. '; ' .. sh[':status'] .. ' ' .. sb) end" },
+                    failures: { inline_string: "function envoy_on_request(h) local dh, db = h:httpCall('dead', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'dead'}, nil, 2000); local sh, sb = h:httpCall('origin', {[':method'] = 'GET', [':path'] = '/slow/3000', [':authority'] = 'origin'}, nil, 200); local bh, bb = h:httpCall('origin', {[':method'] = 'GET', [':path'] = '/bytes/5000000', [':authority'] = 'origin'}, nil, 5000); h:respond({[':status'] = '200'}, dh[':status'] .. ' ' .. db .. '; ' .. sh[':status'] .. ' ' .. sb .. '; ' .. bh[':status'] .. ' ' .. bb) end" },
+                    sandbox: { inline_string: "function envoy_on_request(h) if h:headers():get(':path') == '/sandbox/exit' then os.exit(1) end h:respond({[':status'] = '200'}, tostring(os.exit) .. ' ' .. tostring(io) .. ' ' .. tostring(require) .. ' ' .. type(os.time())) end" },
+                    coroutine: { inline_string: "function envoy_on_request(h) coroutine.wrap(function() h:respond({[':status'] = '403'}, 'from a coroutine') end)() end" },
                     envoy_doc: { inline_string: %s }
                   } } }""".formatted(mainScript, yamlString(ENVOY_DOC_HTTP_CALL));
         proxy = new Proxy(Proxy.httpConfig(routes, clusters, lua));
@@ -187,7 +192,8 @@ class LuaFilterIT {
         long errors = proxy.counter("http.ingress_http.lua.errors");
         HttpResponse<String> r = send("/call-failures", "GET", null, Map.of());
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo("503 upstream failure; 504 upstream request timeout");
+        // the third call's 5 MB answer is past the 4 MiB bound: a 503 like Envoy's async client, not a script error
+        assertThat(r.body()).isEqualTo("503 upstream failure; 504 upstream request timeout; 503 upstream failure");
         assertThat(proxy.counter("http.ingress_http.lua.errors")).isEqualTo(errors);
     }
 
@@ -297,5 +303,28 @@ class LuaFilterIT {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("http_filters[0].typed_config")
                 .hasMessageContaining("inline_code: line 2: ");
+    }
+
+    @Test
+    void sandboxHasNoOsExitAndTheProxyKeepsServing() throws Exception {
+        HttpResponse<String> r = send("/sandbox", "GET", null, Map.of());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("nil nil nil number");
+        long errors = proxy.counter("http.ingress_http.lua.errors");
+        HttpResponse<String> exit = send("/sandbox/exit", "GET", null, Map.of());
+        // os.exit is nil: a script error, fail-open to the origin; the process is still here
+        assertThat(exit.statusCode()).isEqualTo(200);
+        assertThat(exit.body()).isEqualTo("origin GET /sandbox/exit");
+        assertThat(proxy.counter("http.ingress_http.lua.errors")).isEqualTo(errors + 1);
+        assertThat(send("/sandbox", "GET", null, Map.of()).body()).isEqualTo("nil nil nil number");
+    }
+
+    @Test
+    void respondFromACoroutineIsAScriptErrorNotACallOffTheEventLoop() throws Exception {
+        long errors = proxy.counter("http.ingress_http.lua.errors");
+        HttpResponse<String> r = send("/coroutine", "GET", null, Map.of());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("origin GET /coroutine");
+        assertThat(proxy.counter("http.ingress_http.lua.errors")).isEqualTo(errors + 1);
     }
 }

@@ -7,7 +7,6 @@ import dev.legate.api.http.HttpFilterInstaller;
 import dev.legate.filters.http.javascript.v1.JavaScript;
 import dev.legate.filters.http.javascript.v1.JavaScriptPerRoute;
 import dev.legate.filters.http.scripting.ReloadableScript;
-import dev.legate.filters.http.scripting.ScriptCompileException;
 import dev.legate.filters.http.scripting.ScriptSource;
 import dev.legate.filters.http.scripting.ScriptHttpFilter;
 import org.pf4j.Extension;
@@ -48,23 +47,23 @@ public final class JavaScriptFilterFactory implements HttpFilterFactory<JavaScri
     }
 
     /**
-     * Checks a {@code JavaScriptPerRoute} with an inline or file {@code source_code} when the route table is built,
-     * so a script that does not parse stops start-up like any config error (Envoy's
-     * {@code createRouteSpecificFilterConfig}); the entry is returned as bound and compiled into the filter's
-     * engine cache on first use.
+     * Compiles a {@code JavaScriptPerRoute} with an inline or file {@code source_code} when the route table is
+     * built, on the main thread, into an immutable {@link JavaScriptSettings.RouteScript} that streams use as is
+     * (Envoy's {@code createRouteSpecificFilterConfig}): a script that does not parse or a file that cannot be read
+     * stops start-up like any config error, and nothing is compiled on the data path. A relative {@code filename}
+     * resolves against the config file's directory. A per-route file is read once (not watched). Other entries
+     * are returned as bound.
      *
-     * @throws dev.legate.api.ConfigException {@code source_code: line 1: SyntaxError: ...} naming the line
+     * @throws dev.legate.api.ConfigException {@code source_code: line 1: SyntaxError: ...} naming the line, or
+     *                                        {@code source_code.filename: /x/route.js (cannot read: ...)}
      */
     @Override
     public Object createRouteSpecificConfig(Object config, FactoryContext context) {
         if (config instanceof JavaScriptPerRoute route
                 && route.getOverrideCase() == JavaScriptPerRoute.OverrideCase.SOURCE_CODE) {
             ScriptSource source = ScriptSource.load(route.getSourceCode(), context.configDirectory(), "source_code");
-            try {
-                new JsCompiler(JsRuntime.get()).compile(source);
-            } catch (ScriptCompileException e) {
-                throw ReloadableScript.configError(source, e);
-            }
+            return new JavaScriptSettings.RouteScript(route,
+                    ReloadableScript.fixed(source, new JsCompiler(JsRuntime.get())));
         }
         return config;
     }

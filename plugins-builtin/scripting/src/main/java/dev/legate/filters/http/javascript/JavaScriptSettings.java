@@ -10,6 +10,7 @@ import dev.legate.filters.http.javascript.v1.JavaScript;
 import dev.legate.filters.http.javascript.v1.JavaScriptPerRoute;
 import dev.legate.filters.http.scripting.Direction;
 import dev.legate.filters.http.scripting.ReloadableScript;
+import dev.legate.filters.http.scripting.ScriptHttpClient;
 import dev.legate.filters.http.scripting.ScriptHttpFilter;
 import dev.legate.filters.http.scripting.ScriptInvocation;
 import dev.legate.filters.http.scripting.ScriptLimitExceeded;
@@ -22,6 +23,7 @@ import dev.legate.filters.http.scripting.WorkerStates;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.graalvm.polyglot.Source;
@@ -30,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A bound {@code legate.filters.http.javascript} config: the compiled scripts (default, named, per-route inline),
+ * A bound {@code legate.filters.http.javascript} config: the compiled scripts (default, named),
  * the failure mode, the call bound, the stats, and the per-event-loop JavaScript states. Shared across event loops:
  * its fields are immutable or thread-safe; per-loop state lives in {@link WorkerStates}.
  *
@@ -45,30 +47,26 @@ final class JavaScriptSettings implements ScriptInvocation.Factory, AutoCloseabl
     /** The response code details of {@code respond()}. */
     static final String RESPOND_DETAILS = "javascript_response";
 
-    /** The largest {@code httpCall} response body a script gets (bigger answers are a 503-like failure). */
-    static final int MAX_HTTP_CALL_RESPONSE_BYTES = 4 << 20;
-
-    private final JsCompiler compiler;
     private final ScriptStats stats;
     private final ScriptHttpFilter.Settings filterSettings;
     private final ReloadableScript<Source> defaultScript;
     private final Map<String, ReloadableScript<Source>> named;
-    private final Map<JavaScriptPerRoute, ReloadableScript<Source>> perRoute = new ConcurrentHashMap<>();
+    /** Per-route names not in {@code source_codes}, each warned about once. */
+    private final Set<String> unknownNames = ConcurrentHashMap.newKeySet();
     private final boolean failClosed;
     private final long callTimeoutNanos;
     private final WorkerStates<JsWorker> workers;
 
-    private JavaScriptSettings(JsCompiler compiler, ScriptStats stats, ReloadableScript<Source> defaultScript,
+    private JavaScriptSettings(ScriptStats stats, ReloadableScript<Source> defaultScript,
                                Map<String, ReloadableScript<Source>> named, boolean failClosed, long callTimeoutNanos,
                                JsRuntime runtime) {
-        this.compiler = compiler;
         this.stats = stats;
         this.defaultScript = defaultScript;
         this.named = named;
         this.failClosed = failClosed;
         this.callTimeoutNanos = callTimeoutNanos;
         this.filterSettings = new ScriptHttpFilter.Settings(JavaScriptFilterFactory.NAME, null, stats, log,
-                RESPOND_DETAILS, MAX_HTTP_CALL_RESPONSE_BYTES);
+                RESPOND_DETAILS, ScriptHttpClient.MAX_RESPONSE_BYTES);
         long maxAllocated = ScriptLimits.DEFAULT.maxAllocatedBytes();
         this.workers = new WorkerStates<>(d -> new JsWorker(runtime, callTimeoutNanos, maxAllocated, d));
     }
@@ -126,7 +124,7 @@ final class JavaScriptSettings implements ScriptInvocation.Factory, AutoCloseabl
                     "source_codes[" + e.getKey() + "]");
             named.put(e.getKey(), ReloadableScript.compile(source, compiler, stats, watcher));
         }
-        JavaScriptSettings settings = new JavaScriptSettings(compiler, stats, defaultScript, Map.copyOf(named),
+        JavaScriptSettings settings = new JavaScriptSettings(stats, defaultScript, Map.copyOf(named),
                 failClosed, timeoutNanos, runtime);
         context.onClose(settings);
         return settings;
@@ -184,34 +182,46 @@ final class JavaScriptSettings implements ScriptInvocation.Factory, AutoCloseabl
         return new JsInvocation(this, state, fn, stream, direction);
     }
 
-    /** The script for the stream's route, or {@code null} when none runs. */
+    /**
+     * A {@code JavaScriptPerRoute} whose {@code source_code} was compiled when the route table was built
+     * ({@link JavaScriptFilterFactory#createRouteSpecificConfig}). Immutable; shared by every event loop, which
+     * each make their own context of {@code script} on first use.
+     */
+    record RouteScript(JavaScriptPerRoute config, ReloadableScript<Source> script) {
+        RouteScript {
+            requireNonNull(config, "config");
+            requireNonNull(script, "script");
+        }
+    }
+
+    /**
+     * The script for the stream's route, or {@code null} when none runs: a {@link RouteScript} compiled at load, a
+     * {@code JavaScriptPerRoute} ({@code disabled}, {@code name}), else the default. Never compiles.
+     *
+     * @throws IllegalStateException for a {@code source_code} entry that was not compiled at load (a host defect)
+     */
     private ReloadableScript<Source> select(HttpFilterCallbacks callbacks) {
-        JavaScriptPerRoute route = callbacks.perRouteConfig(JavaScriptPerRoute.class);
-        if (route == null) {
+        Object perRoute = callbacks.perRouteConfig(Object.class);
+        if (perRoute instanceof RouteScript rs) {
+            return rs.script();
+        }
+        if (!(perRoute instanceof JavaScriptPerRoute route)) {
             return defaultScript;
         }
         return switch (route.getOverrideCase()) {
             case DISABLED -> route.getDisabled() ? null : defaultScript;
             case NAME -> {
                 ReloadableScript<Source> s = named.get(route.getName());
-                if (s == null) {
-                    log.debug("no script named {} in source_codes; the filter does nothing for this route",
+                if (s == null && unknownNames.add(route.getName())) {
+                    log.warn("per-route name {} is not in source_codes; the filter does nothing on its routes",
                             route.getName());
                 }
                 yield s;
             }
-            case SOURCE_CODE -> perRoute.computeIfAbsent(route, this::compilePerRoute);
+            case SOURCE_CODE -> throw new IllegalStateException(
+                    "per-route source_code was not compiled at load (createRouteSpecificConfig)");
             case OVERRIDE_NOT_SET -> defaultScript;
         };
-    }
-
-    private ReloadableScript<Source> compilePerRoute(JavaScriptPerRoute route) {
-        ScriptSource source = ScriptSource.load(route.getSourceCode(), null, "typed_per_filter_config.source_code");
-        try {
-            return ReloadableScript.compile(source, compiler, stats, null);
-        } catch (ConfigException e) {
-            throw new JsScriptException("per-route script: " + e.getMessage());
-        }
     }
 
     /**

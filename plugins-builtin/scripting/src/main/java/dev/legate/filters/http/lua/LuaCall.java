@@ -34,6 +34,10 @@ final class LuaCall implements ScriptInvocation {
     private final LuaValue handleValue;
     private final boolean suspendable;
     private ScriptCarrier carrier;
+    /** The event loop thread of a direct call. */
+    private Thread directThread;
+    /** Set when a handle method was called from another thread (a coroutine): the call fails even if caught. */
+    private volatile String offThreadUse;
     private Throwable failure;
 
     LuaCall(LuaState state, LuaValue entry, ScriptStream stream, Direction direction, boolean suspendable,
@@ -56,6 +60,7 @@ final class LuaCall implements ScriptInvocation {
     public Outcome run() {
         LuaBudgetHook hook = state.hook;
         if (!suspendable) {
+            directThread = Thread.currentThread();
             hook.begin();
             try {
                 entry.call(handleValue);
@@ -104,6 +109,23 @@ final class LuaCall implements ScriptInvocation {
     // For the handle methods
 
     /**
+     * Refuses a handle method called from any thread but the one running this call (the event loop for a direct
+     * call, the carrier's virtual thread otherwise): LuaJ runs each coroutine on a platform thread of its own, and
+     * host calls from there would run off the event loop. The call then ends as a script error even when the
+     * script catches the error ({@code coroutine.resume}, {@code pcall}).
+     *
+     * @throws LuaError naming the problem
+     */
+    void checkThread() {
+        boolean ok = carrier != null ? ScriptCarrier.current() == carrier : Thread.currentThread() == directThread;
+        if (!ok) {
+            String message = "the stream handle cannot be used from a coroutine (it runs on another thread)";
+            offThreadUse = message;
+            throw new LuaError(message);
+        }
+    }
+
+    /**
      * Registers a wait with {@code register} and, when it must wait, suspends the script until the filter resumes
      * it.
      *
@@ -131,6 +153,11 @@ final class LuaCall implements ScriptInvocation {
 
     private Outcome finish(Throwable t) {
         handle.valid = false;
+        String offThread = offThreadUse;
+        if (offThread != null && !(t instanceof ScriptLimitExceeded)) {
+            failure = new LuaScriptError(state.name + ": " + offThread, null);
+            return Outcome.FAILED;
+        }
         if (t == null || t instanceof ScriptResponded) {
             return Outcome.FINISHED;
         }

@@ -86,7 +86,7 @@ final class LuaHandles {
     // Java objects behind the userdata
 
     /** One call's handle: valid while the call runs (or waits). */
-    static final class Handle {
+    static final class Handle implements OfHandle {
         final LuaCall call;
         final ScriptStream stream;
         final Direction direction;
@@ -105,10 +105,21 @@ final class LuaHandles {
             if (!valid) {
                 throw new LuaError("object used outside of proper scope");
             }
+            call.checkThread();
+        }
+
+        @Override
+        public Handle handle() {
+            return this;
         }
     }
 
-    record Headers(Handle handle, HeaderMap map, boolean trailers) {
+    /** A userdata bound to one call's handle: its methods may run only on that call's thread. */
+    interface OfHandle {
+        Handle handle();
+    }
+
+    record Headers(Handle handle, HeaderMap map, boolean trailers) implements OfHandle {
         List<Map.Entry<LuaValue, LuaValue>> snapshot() {
             handle.check();
             List<Map.Entry<LuaValue, LuaValue>> entries = new ArrayList<>(map.size());
@@ -134,7 +145,7 @@ final class LuaHandles {
     }
 
     /** A whole body ({@code chunk == false}) or the current chunk of {@code bodyChunks()}. */
-    record Buffer(Handle handle, boolean chunk, ByteBuf chunkBuf) {
+    record Buffer(Handle handle, boolean chunk, ByteBuf chunkBuf) implements OfHandle {
         ByteBuf buf() {
             handle.check();
             if (chunk) {
@@ -147,18 +158,18 @@ final class LuaHandles {
         }
     }
 
-    record Info(Handle handle) { }
+    record Info(Handle handle) implements OfHandle { }
 
-    record DynMeta(Handle handle) { }
+    record DynMeta(Handle handle) implements OfHandle { }
 
     record Metadata(Struct struct) { }
 
-    record Connection(Handle handle) { }
+    record Connection(Handle handle) implements OfHandle { }
 
-    record FilterState(Handle handle) { }
+    record FilterState(Handle handle) implements OfHandle { }
 
     /** {@code connectionStreamInfo()}: connection-level info; its dynamic metadata is empty in Legate. */
-    record ConnectionInfo(Handle handle) { }
+    record ConnectionInfo(Handle handle) implements OfHandle { }
 
     // Methods
 
@@ -599,6 +610,9 @@ final class LuaHandles {
             @Override
             public Varargs invoke(Varargs args) {
                 T self = type.cast(args.checkuserdata(1, type));
+                if (self instanceof OfHandle o && o.handle().valid) {
+                    o.handle().call.checkThread();
+                }
                 return usage(() -> body.apply(self, args));
             }
         };

@@ -8,6 +8,7 @@ import dev.legate.api.stats.Stats;
 import dev.legate.filters.http.scripting.ReloadableScript;
 import dev.legate.filters.http.scripting.ScriptCompileException;
 import dev.legate.filters.http.scripting.ScriptCompiler;
+import dev.legate.filters.http.scripting.ScriptHttpClient;
 import dev.legate.filters.http.scripting.ScriptHttpFilter;
 import dev.legate.filters.http.scripting.ScriptLimits;
 import dev.legate.filters.http.scripting.ScriptSource;
@@ -19,7 +20,7 @@ import io.envoyproxy.envoy.extensions.filters.http.lua.v3.LuaPerRoute;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -27,9 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The compiled config of one {@code envoy.filters.http.lua} entry: the default script, the named
- * {@code source_codes}, per-route inline scripts compiled on first use, stats and limits. Immutable apart from
- * the scripts' current versions (volatile, swapped by the file watcher) and the per-route cache (concurrent).
- * Shared by every event loop.
+ * {@code source_codes}, stats. Immutable apart from the scripts' current versions (volatile, swapped by the file
+ * watcher). Per-route {@code source_code} entries are compiled when the route table is built
+ * ({@link RouteScript}), never on the data path. Shared by every event loop.
  */
 final class LuaSettings {
 
@@ -37,20 +38,16 @@ final class LuaSettings {
 
     private final ReloadableScript<LuaProgram> defaultScript;
     private final Map<String, ReloadableScript<LuaProgram>> named;
-    private final ConcurrentHashMap<DataSource, Optional<LuaProgram>> perRoute = new ConcurrentHashMap<>();
+    /** Per-route names not in {@code source_codes}, each warned about once. */
+    private final Set<String> unknownNames = ConcurrentHashMap.newKeySet();
     private final ScriptHttpFilter.Settings filterSettings;
-    private final ScriptLimits limits;
-    private final Path configDirectory;
     private final boolean clearRouteCache;
 
     private LuaSettings(ReloadableScript<LuaProgram> defaultScript, Map<String, ReloadableScript<LuaProgram>> named,
-                        ScriptHttpFilter.Settings filterSettings, ScriptLimits limits, Path configDirectory,
-                        boolean clearRouteCache) {
+                        ScriptHttpFilter.Settings filterSettings, boolean clearRouteCache) {
         this.defaultScript = defaultScript;
         this.named = named;
         this.filterSettings = filterSettings;
-        this.limits = limits;
-        this.configDirectory = configDirectory;
         this.clearRouteCache = clearRouteCache;
     }
 
@@ -101,8 +98,8 @@ final class LuaSettings {
         }
         boolean clear = !config.hasClearRouteCache() || config.getClearRouteCache().getValue();
         ScriptHttpFilter.Settings fs = new ScriptHttpFilter.Settings(LuaFilterFactory.NAME, LuaFilterFactory.NAME,
-                stats, LOG, "lua_response", 0);
-        return new LuaSettings(defaultScript, Map.copyOf(named), fs, limits, dir, clear);
+                stats, LOG, "lua_response", ScriptHttpClient.MAX_RESPONSE_BYTES);
+        return new LuaSettings(defaultScript, Map.copyOf(named), fs, clear);
     }
 
     /** What the engine-neutral filter needs. */
@@ -157,8 +154,10 @@ final class LuaSettings {
     }
 
     /**
-     * The program a route selects: {@code null} when it disables the filter or names an unknown source; else the
-     * named or inline per-route script, or the default.
+     * The program a route selects: {@code null} when it disables the filter or names an unknown source (warned
+     * once per name); else the named script or the default.
+     *
+     * @throws IllegalStateException for a {@code source_code} entry that was not compiled at load (a host defect)
      */
     LuaProgram programFor(LuaPerRoute perRoute) {
         if (perRoute == null) {
@@ -169,26 +168,17 @@ final class LuaSettings {
             case NAME -> {
                 ReloadableScript<LuaProgram> s = named.get(perRoute.getName());
                 if (s == null) {
-                    LOG.debug("lua: per-route name {} is not in source_codes; no script runs", perRoute.getName());
+                    if (unknownNames.add(perRoute.getName())) {
+                        LOG.warn("per-route name {} is not in source_codes; the filter does nothing on its routes",
+                                perRoute.getName());
+                    }
                     yield null;
                 }
                 yield s.current().program();
             }
-            case SOURCE_CODE -> this.perRoute.computeIfAbsent(perRoute.getSourceCode(), this::compilePerRoute)
-                    .orElse(null);
+            case SOURCE_CODE -> throw new IllegalStateException(
+                    "per-route source_code was not compiled at load (createRouteSpecificConfig)");
             default -> defaultProgram();
         };
-    }
-
-    private Optional<LuaProgram> compilePerRoute(DataSource source) {
-        try {
-            return Optional.of(LuaProgram.compile(ScriptSource.load(source, configDirectory,
-                    "typed_per_filter_config.source_code"), limits));
-        } catch (ScriptCompileException | ConfigException e) {
-            stats().errors.inc();
-            LOG.error("script log: per-route source_code does not compile; the filter is skipped on the route: {}",
-                    e.getMessage());
-            return Optional.empty();
-        }
     }
 }

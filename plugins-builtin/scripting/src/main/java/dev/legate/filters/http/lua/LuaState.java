@@ -6,6 +6,7 @@ import org.luaj.vm2.Globals;
 import org.luaj.vm2.LoadState;
 import org.luaj.vm2.LuaClosure;
 import org.luaj.vm2.LuaError;
+import org.luaj.vm2.LuaTable;
 import org.luaj.vm2.LuaValue;
 import org.luaj.vm2.compiler.LuaC;
 import org.luaj.vm2.lib.Bit32Lib;
@@ -14,13 +15,13 @@ import org.luaj.vm2.lib.PackageLib;
 import org.luaj.vm2.lib.StringLib;
 import org.luaj.vm2.lib.TableLib;
 import org.luaj.vm2.lib.jse.JseBaseLib;
-import org.luaj.vm2.lib.jse.JseIoLib;
 import org.luaj.vm2.lib.jse.JseMathLib;
 import org.luaj.vm2.lib.jse.JseOsLib;
 
 /**
  * One event loop's Lua state for one {@link LuaProgram} (Envoy's per-worker {@code lua_State}): LuaJ
- * {@link Globals} with the standard libraries (no {@code luajava}: scripts cannot reach Java), the Lua 5.1/LuaJIT
+ * {@link Globals} with the standard libraries minus what could block the event loop or end the process
+ * ({@link #sandbox}; no {@code luajava} either: scripts cannot reach Java), the Lua 5.1/LuaJIT
  * globals Envoy scripts use ({@link LuaCompat}), the budget hook, the handle metatables, and the script's
  * {@code envoy_on_request}/{@code envoy_on_response} after its top-level code ran once.
  *
@@ -53,14 +54,14 @@ final class LuaState {
         this.name = program.source.name();
         globals = new Globals();
         globals.load(new JseBaseLib());
-        globals.load(new PackageLib());
+        globals.load(new PackageLib()); // the other libraries register in package.loaded; sandbox() drops it
         globals.load(new Bit32Lib());
         globals.load(new TableLib());
         globals.load(new StringLib());
         globals.load(new CoroutineLib());
         globals.load(new JseMathLib());
-        globals.load(new JseIoLib());
         globals.load(new JseOsLib());
+        sandbox(globals);
         LoadState.install(globals);
         LuaC.install(globals);
         LuaCompat.install(globals);
@@ -80,6 +81,30 @@ final class LuaState {
         }
         onRequest = function(globals.get("envoy_on_request"));
         onResponse = function(globals.get("envoy_on_response"));
+    }
+
+    /** The {@code os} functions a script keeps: pure, never blocking, never ending the process. */
+    static final String[] OS_FUNCTIONS = {"time", "clock", "date", "difftime", "getenv"};
+
+    /**
+     * Takes out of {@code globals} what could block the event loop or end the process: {@code dofile} and
+     * {@code loadfile} and {@code require}/{@code package} (file reads; there is no {@code io} library either),
+     * and every {@code os} function but {@link #OS_FUNCTIONS} ({@code os.exit} would call {@code System.exit},
+     * {@code os.execute} run a process, {@code os.remove}/{@code rename}/{@code tmpname} touch files). What stays
+     * is pure computation: {@code string}, {@code table}, {@code math}, {@code bit32}/{@code bit},
+     * {@code coroutine}, {@code load} of a string, {@code os.time}/{@code clock}/{@code date}.
+     */
+    static void sandbox(Globals globals) {
+        globals.set("dofile", LuaValue.NIL);
+        globals.set("loadfile", LuaValue.NIL);
+        globals.set("require", LuaValue.NIL);
+        globals.set("package", LuaValue.NIL);
+        LuaValue full = globals.get("os");
+        LuaTable os = new LuaTable();
+        for (String name : OS_FUNCTIONS) {
+            os.set(name, full.get(name));
+        }
+        globals.set("os", os);
     }
 
     private static LuaValue function(LuaValue v) {

@@ -58,6 +58,22 @@ public final class ReloadableScript<P> {
         return script;
     }
 
+    /**
+     * Compiles {@code source} at load into a script that never changes (a per-route {@code source_code}: it lives
+     * with the route table, is not watched and has no listener stats).
+     *
+     * @throws ConfigException when it does not compile, as {@link #compile}
+     */
+    public static <P> ReloadableScript<P> fixed(ScriptSource source, ScriptCompiler<P> compiler) {
+        requireNonNull(source, "source");
+        requireNonNull(compiler, "compiler");
+        try {
+            return new ReloadableScript<>(new CompiledScript<>(source, compiler.compile(source), 1), null, null);
+        } catch (ScriptCompileException e) {
+            throw configError(source, e);
+        }
+    }
+
     /** The config error for a script that does not compile at start-up. */
     public static ConfigException configError(ScriptSource source, ScriptCompileException e) {
         if (source.isFile()) {
@@ -78,7 +94,7 @@ public final class ReloadableScript<P> {
     public boolean reload() {
         CompiledScript<P> old = current;
         ScriptSource source = old.source();
-        if (!source.isFile()) {
+        if (!source.isFile() || compiler == null) {
             return false;
         }
         String text;

@@ -34,6 +34,12 @@ import java.util.function.Consumer;
  */
 public final class ScriptHttpClient {
 
+    /**
+     * The largest {@code httpCall} response body a script gets, for every engine: 4 MiB. A bigger answer is a
+     * {@code 503} {@code upstream failure}, as Envoy's async client fails a response past its buffer limit.
+     */
+    public static final int MAX_RESPONSE_BYTES = 4 << 20;
+
     private ScriptHttpClient() {
     }
 

@@ -50,7 +50,8 @@ public final class ScriptHttpFilter implements HttpFilter {
      * @param stats                    the filter's stats
      * @param log                      where {@code script log:} lines and errors go
      * @param respondDetails           response code details of {@code respond()}, e.g. {@code lua_response}
-     * @param maxHttpCallResponseBytes bound of an {@code httpCall} response body; 0 = unbounded
+     * @param maxHttpCallResponseBytes bound of an {@code httpCall} response body
+     *                                 ({@link ScriptHttpClient#MAX_RESPONSE_BYTES}); 0 = unbounded (tests only)
      */
     public record Settings(String filterName, String canonicalName, ScriptStats stats, Logger log,
                            String respondDetails, int maxHttpCallResponseBytes) {

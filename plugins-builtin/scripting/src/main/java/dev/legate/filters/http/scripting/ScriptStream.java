@@ -23,7 +23,8 @@ import org.slf4j.Logger;
  * <p>Threads: call on the stream's event loop, or on the {@link ScriptCarrier} thread of a script that runs while
  * the event loop is parked in {@link ScriptCarrier#resume()}. Plain stream state (header maps, the buffered body)
  * is read and written directly in both cases; calls into the host ({@link #respond}, {@link #awaitHttpCall},
- * {@link #setBody}) run on the event loop ({@link #onLoop}).
+ * {@link #setBody}) run on the event loop ({@link #onLoop}). Any other thread (a LuaJ coroutine's) is refused
+ * with a {@link ScriptUsageException} ({@link #checkThread}).
  *
  * <p>Waiting: {@code awaitX} returns {@code false} when the data is already there; otherwise it registers the
  * wait and returns {@code true}, and the engine must then suspend the script and return
@@ -99,18 +100,38 @@ public final class ScriptStream {
      */
     public <T> T onLoop(Supplier<T> call) {
         ScriptCarrier carrier = ScriptCarrier.current();
-        return carrier == null ? call.get() : carrier.callOnLoop(call);
+        if (carrier != null) {
+            return carrier.callOnLoop(call);
+        }
+        checkThread();
+        return call.get();
+    }
+
+    /**
+     * Refuses a call from any thread but the stream's event loop and a script carrier (which runs only while the
+     * loop is parked): e.g. a LuaJ coroutine, which runs on a platform thread of its own, must not touch the
+     * stream or call into the host.
+     *
+     * @throws ScriptUsageException naming the problem; the engine turns it into a script error
+     */
+    public void checkThread() {
+        if (!callbacks.dispatcher().inEventLoop() && ScriptCarrier.current() == null) {
+            throw new ScriptUsageException("the stream handle cannot be used off the stream's event loop"
+                    + " (e.g. from a coroutine)");
+        }
     }
 
     // Headers
 
     /** The direction's headers. */
     public HeaderMap headers(Direction d) {
+        checkThread();
         return half(d).headers;
     }
 
     /** Whether the direction's headers may still change (they were not passed on yet). */
     public boolean headersMutable(Direction d) {
+        checkThread();
         return !half(d).headersContinued && !responded;
     }
 
@@ -135,6 +156,7 @@ public final class ScriptStream {
 
     /** Registers a wait for the whole body; {@code false} when it is already there. */
     public boolean awaitBody(Direction d) {
+        checkThread();
         Half h = half(d);
         if (h.complete) {
             return false;
@@ -148,6 +170,7 @@ public final class ScriptStream {
      * read it, do not keep or release it; change it only with {@link #setBody}.
      */
     public ByteBuf body(Direction d) {
+        checkThread();
         return d == Direction.REQUEST ? callbacks.decodingBuffer() : callbacks.encodingBuffer();
     }
 
@@ -187,6 +210,7 @@ public final class ScriptStream {
 
     /** Registers a wait for the next body chunk; {@code false} when the body already ended (no more chunks). */
     public boolean awaitChunk(Direction d) {
+        checkThread();
         Half h = half(d);
         if (h.chunksEnded || (h.complete && h.chunk == null)) {
             return false;
@@ -197,6 +221,7 @@ public final class ScriptStream {
 
     /** The chunk the script was resumed with, or {@code null} when the body ended; borrowed for this resume. */
     public ByteBuf currentChunk(Direction d) {
+        checkThread();
         return half(d).chunk;
     }
 
@@ -217,6 +242,7 @@ public final class ScriptStream {
 
     /** Registers a wait for the end of the direction (trailers or not); {@code false} when it already ended. */
     public boolean awaitTrailers(Direction d) {
+        checkThread();
         Half h = half(d);
         if (h.complete) {
             return false;
@@ -227,6 +253,7 @@ public final class ScriptStream {
 
     /** The direction's trailers, or {@code null}. */
     public HeaderMap trailers(Direction d) {
+        checkThread();
         return half(d).trailers;
     }
 
@@ -242,6 +269,7 @@ public final class ScriptStream {
      *                              {@code :status}
      */
     public void respond(Direction d, List<Map.Entry<String, String>> headers, byte[] body) {
+        checkThread();
         if (d == Direction.RESPONSE) {
             throw new ScriptUsageException("respond not currently supported in the response path");
         }
@@ -290,6 +318,7 @@ public final class ScriptStream {
      * @throws ScriptUsageException for an unknown cluster or missing pseudo-headers
      */
     public boolean awaitHttpCall(Direction d, HttpCallRequest request) {
+        checkThread();
         Half h = half(d);
         onLoop(() -> {
             h.httpResult = null;
@@ -336,6 +365,7 @@ public final class ScriptStream {
 
     /** The stream's dynamic metadata, made on first use. */
     public DynamicMetadata dynamicMetadata() {
+        checkThread();
         StreamInfo info = callbacks.streamInfo();
         DynamicMetadata m = info.state(DynamicMetadata.KEY);
         if (m == null) {

@@ -12,8 +12,11 @@ import dev.legate.testkit.HttpFilterHarness;
 import dev.legate.testkit.TestFactoryContext;
 import dev.legate.testkit.TestHeaderMap;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Filter tier: the JavaScript handle driven through the test kit, no sockets. */
 class JavaScriptFilterTest {
@@ -215,11 +218,55 @@ class JavaScriptFilterTest {
             h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/", ":authority", "x"), true);
             assertThat(h.decodedHeaders().contains("x-s")).isFalse();
         }
+    }
+
+    @Test
+    void perRouteSourceCodeInlineAndRelativeFileAreCompiledAtLoad(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("route.js"),
+                "function envoy_on_request(h) { h.headers().add('x-s', 'route-file'); }\n");
+        JavaScript config = JavaScript.newBuilder()
+                .setDefaultSourceCode(DataSource.newBuilder()
+                        .setInlineString("function envoy_on_request(h) { h.headers().add('x-s', 'default'); }"))
+                .build();
+        JavaScriptFilterFactory factory = new JavaScriptFilterFactory();
+        HttpFilterInstaller installer = factory.create(config, ctx);
+        TestFactoryContext routeContext = ctx.configDirectory(dir);
+        Object inline = factory.createRouteSpecificConfig(JavaScriptPerRoute.newBuilder()
+                .setSourceCode(DataSource.newBuilder()
+                        .setInlineString("function envoy_on_request(h) { h.headers().add('x-s', 'route'); }"))
+                .build(), routeContext);
+        Object file = factory.createRouteSpecificConfig(JavaScriptPerRoute.newBuilder()
+                .setSourceCode(DataSource.newBuilder().setFilename("route.js")).build(), routeContext);
+        assertThat(inline).isInstanceOf(JavaScriptSettings.RouteScript.class);
+        for (int i = 0; i < 2; i++) {
+            try (HttpFilterHarness h = HttpFilterHarness.of(installer)) {
+                h.perRouteConfig(inline);
+                h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/", ":authority", "x"), true);
+                assertThat(h.decodedHeaders().get("x-s")).isEqualTo("route");
+            }
+            try (HttpFilterHarness h = HttpFilterHarness.of(installer)) {
+                h.perRouteConfig(file);
+                h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/", ":authority", "x"), true);
+                assertThat(h.decodedHeaders().get("x-s")).isEqualTo("route-file");
+            }
+        }
+        assertThat(counter("javascript.errors")).isZero();
+    }
+
+    @Test
+    void perRouteSourceCodeNotCompiledAtLoadIsAnErrorNotACompile() {
+        JavaScript config = JavaScript.newBuilder()
+                .setDefaultSourceCode(DataSource.newBuilder()
+                        .setInlineString("function envoy_on_request(h) { h.headers().add('x-s', 'default'); }"))
+                .build();
+        HttpFilterInstaller installer = new JavaScriptFilterFactory().create(config, ctx);
         try (HttpFilterHarness h = HttpFilterHarness.of(installer)) {
             h.perRouteConfig(JavaScriptPerRoute.newBuilder().setSourceCode(DataSource.newBuilder()
                     .setInlineString("function envoy_on_request(h) { h.headers().add('x-s', 'route'); }")).build());
-            h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/", ":authority", "x"), true);
-            assertThat(h.decodedHeaders().get("x-s")).isEqualTo("route");
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/", ":authority", "x"), true))
+                    .isEqualTo(FilterHeadersStatus.CONTINUE);
+            assertThat(h.decodedHeaders().contains("x-s")).isFalse();
+            assertThat(counter("javascript.errors")).isEqualTo(1);
         }
     }
 }

@@ -122,10 +122,20 @@ class LuaConfigTest {
         assertThat(s.programFor(LuaPerRoute.newBuilder().setName("named").build()).source.name())
                 .isEqualTo("source_codes[named]");
         assertThat(s.programFor(LuaPerRoute.newBuilder().setName("unknown").build())).isNull();
-        LuaPerRoute inline = LuaPerRoute.newBuilder().setSourceCode(inline("z = 3")).build();
-        assertThat(s.programFor(inline)).isNotNull().isSameAs(s.programFor(inline));
-        assertThat(s.programFor(LuaPerRoute.newBuilder().setSourceCode(inline("z = = 3")).build())).isNull();
-        assertThat(context.statsStore().counter("lua.errors")).isEqualTo(1);
+        // a source_code entry is compiled when the route table is built, never on the data path
+        assertThatThrownBy(() -> s.programFor(LuaPerRoute.newBuilder().setSourceCode(inline("z = 3")).build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("per-route source_code was not compiled at load (createRouteSpecificConfig)");
+    }
+
+    @Test
+    void perRouteRelativeFilenameResolvesAgainstTheConfigDirectory() throws Exception {
+        Files.writeString(dir.resolve("route.lua"), "function envoy_on_request(h) end\n");
+        LuaPerRoute route = LuaPerRoute.newBuilder()
+                .setSourceCode(DataSource.newBuilder().setFilename("route.lua")).build();
+        Object compiled = new LuaFilterFactory().createRouteSpecificConfig(route, context.configDirectory(dir));
+        assertThat(((LuaSettings.RouteScript) compiled).program().source.name())
+                .isEqualTo(dir.resolve("route.lua").toAbsolutePath().normalize().toString());
     }
 
     @Test
@@ -193,5 +203,26 @@ class LuaConfigTest {
                 LuaPerRoute.newBuilder().setSourceCode(inline("\nfunction (")).build(), context))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("source_code: line 2: ");
+    }
+
+    @Test
+    void unknownPerRouteNameIsWarnedOncePerName() {
+        LuaSettings s = bind(Lua.newBuilder().setInlineCode("x = 1").build());
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LuaSettings.LOG;
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertThat(s.programFor(LuaPerRoute.newBuilder().setName("missing").build())).isNull();
+                assertThat(s.programFor(LuaPerRoute.newBuilder().setName("other").build())).isNull();
+            }
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(appender.list).extracting(e -> e.getLevel() + " " + e.getFormattedMessage()).containsExactly(
+                "WARN per-route name missing is not in source_codes; the filter does nothing on its routes",
+                "WARN per-route name other is not in source_codes; the filter does nothing on its routes");
     }
 }

@@ -346,4 +346,87 @@ class LuaFilterTest {
             h2.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/"), true);
         }
     }
+
+    @Test
+    void sandboxHasNoProcessFileOrBlockingFunctionsButKeepsPureOnes() {
+        try (HttpFilterHarness h = harness("""
+                function envoy_on_request(handle)
+                  local h = handle:headers()
+                  local gone = {}
+                  for _, name in ipairs({"exit", "execute", "remove", "rename", "tmpname"}) do
+                    if os[name] == nil then gone[#gone + 1] = name end
+                  end
+                  h:add("x-os-gone", table.concat(gone, ","))
+                  h:add("x-globals", tostring(io) .. "," .. tostring(require) .. "," .. tostring(package) .. ","
+                      .. tostring(dofile) .. "," .. tostring(loadfile))
+                  h:add("x-pure", type(os.time()) .. "," .. type(os.clock()) .. "," .. type(os.date("%Y"))
+                      .. "," .. string.upper("a") .. "," .. math.floor(2.5))
+                  local gen = coroutine.wrap(function() coroutine.yield(6 * 7) end)
+                  h:add("x-coroutine", tostring(gen()))
+                  if h:get("x-exit") then os.exit(1) end
+                end
+                """)) {
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/"), true))
+                    .isEqualTo(FilterHeadersStatus.CONTINUE);
+            assertThat(h.decodedHeaders().get("x-os-gone")).isEqualTo("exit,execute,remove,rename,tmpname");
+            assertThat(h.decodedHeaders().get("x-globals")).isEqualTo("nil,nil,nil,nil,nil");
+            assertThat(h.decodedHeaders().get("x-pure")).isEqualTo("number,number,string,A,2");
+            assertThat(h.decodedHeaders().get("x-coroutine")).isEqualTo("42");
+            assertThat(counter("lua.errors")).isZero();
+        }
+        try (HttpFilterHarness h = harness("function envoy_on_request(handle) os.exit(1) end")) {
+            // os.exit is nil: calling it is a script error, the stream goes on (and this JVM is still here)
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/"), true))
+                    .isEqualTo(FilterHeadersStatus.CONTINUE);
+            assertThat(counter("lua.errors")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void handleCalledFromACoroutineIsAScriptErrorEvenWhenCaught() {
+        try (HttpFilterHarness h = harness("""
+                function envoy_on_request(handle)
+                  local co = coroutine.create(function() handle:headers():add("x-from-coroutine", "1") end)
+                  local ok, err = coroutine.resume(co)
+                  handle:headers():add("x-resumed", tostring(ok))
+                end
+                """)) {
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/"), true))
+                    .isEqualTo(FilterHeadersStatus.CONTINUE);
+            assertThat(h.decodedHeaders().contains("x-from-coroutine")).isFalse();
+            assertThat(h.decodedHeaders().get("x-resumed")).isEqualTo("false");
+            assertThat(counter("lua.errors")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void respondFromACoroutineIsRefusedAndFailsOpen() {
+        try (HttpFilterHarness h = harness("""
+                function envoy_on_request(handle)
+                  coroutine.wrap(function() handle:respond({[":status"] = "403"}, "no") end)()
+                end
+                """)) {
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "GET", ":path", "/"), true))
+                    .isEqualTo(FilterHeadersStatus.CONTINUE);
+            assertThat(h.encodedHeaders()).isNull();
+            assertThat(counter("lua.errors")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void bodyChangedFromACoroutineInAWaitingCallIsRefused() {
+        try (HttpFilterHarness h = harness("""
+                function envoy_on_request(handle)
+                  local body = handle:body()
+                  coroutine.wrap(function() body:setBytes("from coroutine") end)()
+                end
+                """)) {
+            assertThat(h.decodeHeaders(TestHeaderMap.of(":method", "POST", ":path", "/"), false))
+                    .isEqualTo(FilterHeadersStatus.STOP_ITERATION);
+            h.decodeData("hello", true);
+            h.manualDispatcher().runPending();
+            assertThat(h.decodedBody()).isEqualTo("hello");
+            assertThat(counter("lua.errors")).isEqualTo(1);
+        }
+    }
 }
