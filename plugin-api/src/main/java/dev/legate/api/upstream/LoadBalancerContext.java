@@ -17,4 +17,14 @@ public interface LoadBalancerContext {
     default boolean shouldSelectAnotherHost(Host host) {
         return false;
     }
+
+    /**
+     * How many more times the load balancer picks when {@link #shouldSelectAnotherHost} refuses a host; after
+     * {@code 1 + this} picks the last host is used anyway. Envoy's {@code hostSelectionRetryCount()}: 1 by default
+     * ({@code LoadBalancerContextBase}), a route's {@code retry_policy.host_selection_retry_max_attempts} on a
+     * retry.
+     */
+    default int hostSelectionRetryCount() {
+        return 1;
+    }
 }

@@ -72,7 +72,7 @@ final class ClusterImpl implements UpstreamCluster {
     }
 
     private static HostImpl newHost(InetSocketAddress address, String hostname, ClusterSettings.EndpointSpec e) {
-        return new HostImpl(address, hostname, e.weight(), e.healthStatus(), e.locality(), e.priority());
+        return new HostImpl(address, hostname, e.weight(), e.healthStatus(), e.locality(), e.priority(), e.hashKey());
     }
 
     boolean isDns() {
@@ -84,7 +84,8 @@ final class ClusterImpl implements UpstreamCluster {
     }
 
     private void publish(List<HostImpl> hosts) {
-        HostSet next = new HostSet(hosts, settings.panicThresholdPercent);
+        // The consistent-hash table is built here (main or DNS thread) and published with the set.
+        HostSet next = new HostSet(hosts, settings.panicThresholdPercent, lb);
         HostSet prev = hostSet;
         hostSet = next;
         stats.membershipTotal.set(next.all.size());
@@ -253,9 +254,11 @@ final class ClusterImpl implements UpstreamCluster {
 
     /**
      * A host by {@code lb_policy}, or {@code null} when the cluster has no host to offer (empty, or none
-     * healthy with {@code healthy_panic_threshold} 0). When {@code context} asks to skip the chosen host
-     * (a retry's previous host), up to three more picks are made and the last one is returned anyway, as in
-     * Envoy's {@code host_selection_retry_max_attempts}.
+     * healthy with {@code healthy_panic_threshold} 0). When {@code context} asks to skip the chosen host (a
+     * retry's previous host), the balancer picks again up to {@link LoadBalancerContext#hostSelectionRetryCount()}
+     * times and returns the last pick anyway, as Envoy's {@code LoadBalancerBase::chooseHost}; the consistent-hash
+     * policies re-pick deterministically from the request's hash (Envoy's {@code chooseHost(hash, attempt)}).
+     * Any thread; never builds a table.
      */
     @Override
     public Host chooseHost(LoadBalancerContext context) {
@@ -266,14 +269,7 @@ final class ClusterImpl implements UpstreamCluster {
         if (set.panic) {
             stats.lbHealthyPanic.inc();
         }
-        Long hash = context == null || context == LoadBalancerContext.NONE ? null : context.hashKey();
-        HostImpl h = lb.pick(set, hash);
-        if (context != null && context != LoadBalancerContext.NONE && set.lb.length > 1) {
-            for (int i = 0; i < 3 && context.shouldSelectAnotherHost(h); i++) {
-                h = lb.pick(set);
-            }
-        }
-        return h;
+        return lb.chooseHost(set, context == LoadBalancerContext.NONE ? null : context);
     }
 
     /**

@@ -5,6 +5,8 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import dev.legate.api.ConfigException;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -12,6 +14,7 @@ import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Locality;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -55,9 +58,13 @@ final class ClusterSettings {
         static final Thresholds DEFAULTS = new Thresholds(1024, 1024, 1024, 3);
     }
 
-    /** One {@code lb_endpoints} entry. {@code ip} is set for literal IPs (always for STATIC). */
+    /**
+     * One {@code lb_endpoints} entry. {@code ip} is set for literal IPs (always for STATIC). {@code hashKey}:
+     * {@code metadata.filter_metadata["envoy.lb"].hash_key} ("" when not set), which RING_HASH and MAGLEV place
+     * the host by instead of its address.
+     */
     record EndpointSpec(String address, InetAddress ip, int port, String hostname, int weight,
-            HealthStatus healthStatus, Locality locality, int priority) {
+            HealthStatus healthStatus, Locality locality, int priority, String hashKey) {
     }
 
     final String path;
@@ -370,7 +377,8 @@ final class ClusterSettings {
             for (int j = 0; j < le.getLbEndpointsCount(); j++) {
                 LbEndpoint lb = le.getLbEndpoints(j);
                 String bp = ep + ".lb_endpoints[" + j + "]";
-                checkFields(lb, bp, Set.of("endpoint", "health_status", "load_balancing_weight"), Set.of("metadata"));
+                checkFields(lb, bp, Set.of("endpoint", "health_status", "load_balancing_weight", "metadata"), Set.of());
+                String hashKey = lb.hasMetadata() ? lbHashKey(lb.getMetadata(), bp + ".metadata") : "";
                 int weight = 1;
                 if (lb.hasLoadBalancingWeight()) {
                     weight = lb.getLoadBalancingWeight().getValue();
@@ -409,10 +417,38 @@ final class ClusterSettings {
                     throw ConfigException.at(bp + ".health_status", "unknown value");
                 }
                 out.add(new EndpointSpec(sa.getAddress(), ip, port, e.getHostname(), weight, hs, le.getLocality(),
-                        le.getPriority()));
+                        le.getPriority(), hashKey));
             }
         }
         return out;
+    }
+
+    /**
+     * An endpoint's {@code filter_metadata["envoy.lb"].hash_key} (Envoy's {@code MetadataEnvoyLbKeys::HASH_KEY},
+     * read by {@code HashingLoadBalancer::hashKey}), or "" when not set. Envoy ignores a hash_key that is not a
+     * string (a debug log); Legate warns. Any other metadata is warned about and ignored (Legate has no subset
+     * load balancer or metadata matching).
+     */
+    private static String lbHashKey(Metadata m, String path) {
+        String key = "";
+        for (Map.Entry<String, Struct> f : m.getFilterMetadataMap().entrySet()) {
+            String fp = path + ".filter_metadata[\"" + f.getKey() + "\"]";
+            for (Map.Entry<String, Value> v : f.getValue().getFieldsMap().entrySet()) {
+                if (f.getKey().equals("envoy.lb") && v.getKey().equals("hash_key")) {
+                    if (v.getValue().getKindCase() == Value.KindCase.STRING_VALUE) {
+                        key = v.getValue().getStringValue();
+                    } else {
+                        log.warn("{}.hash_key: not a string, ignored (as Envoy does)", fp);
+                    }
+                } else {
+                    log.warn("{}.{}: not supported yet, ignored", fp, v.getKey());
+                }
+            }
+        }
+        for (String t : m.getTypedFilterMetadataMap().keySet()) {
+            log.warn("{}.typed_filter_metadata[\"{}\"]: not supported yet, ignored", path, t);
+        }
+        return key;
     }
 
     private static void checkClusterFields(Cluster c, String path) {

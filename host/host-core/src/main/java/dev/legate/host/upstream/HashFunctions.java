@@ -2,6 +2,7 @@ package dev.legate.host.upstream;
 
 import dev.legate.api.hash.MurmurHash;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import net.jpountz.xxhash.XXHash64;
 import net.jpountz.xxhash.XXHashFactory;
 
@@ -23,8 +24,18 @@ final class HashFunctions {
         return XX.hash(b, 0, b.length, seed);
     }
 
+    /** XXH64 of {@code b[0..len)} with {@code seed}. */
+    static long xxHash64(byte[] b, int len, long seed) {
+        return XX.hash(b, 0, len, seed);
+    }
+
     /** {@link MurmurHash#murmurHash2(byte[])} (Envoy's, seed {@code STD_HASH_SEED}) of the UTF-8 bytes of {@code s}. */
     static long murmurHash2(String s) {
         return MurmurHash.murmurHash2(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@link MurmurHash#murmurHash2(byte[])} of {@code b[0..len)}. */
+    static long murmurHash2(byte[] b, int len) {
+        return MurmurHash.murmurHash2(len == b.length ? b : Arrays.copyOf(b, len));
     }
 }

@@ -25,6 +25,8 @@ final class HostImpl implements Host {
     private final HealthStatus healthStatus;
     private final Locality locality;
     private final int priority;
+    /** {@code metadata.filter_metadata["envoy.lb"].hash_key}, or "" when not set. */
+    private final String hashKey;
 
     // Per-host stats (Envoy's HostStats), shown by /clusters.
     final LongAdder cxTotal = new LongAdder();
@@ -38,7 +40,17 @@ final class HostImpl implements Host {
 
     HostImpl(InetSocketAddress address, String hostname, int weight, HealthStatus healthStatus, Locality locality,
             int priority) {
+        this(address, hostname, weight, healthStatus, locality, priority, "");
+    }
+
+    /**
+     * @param hashKey the endpoint's {@code metadata.filter_metadata["envoy.lb"].hash_key} ("" or null: none),
+     *                which the consistent-hash balancers place the host by instead of its address
+     */
+    HostImpl(InetSocketAddress address, String hostname, int weight, HealthStatus healthStatus, Locality locality,
+            int priority, String hashKey) {
         this.hostname = hostname == null ? "" : hostname;
+        this.hashKey = hashKey == null ? "" : hashKey;
         this.weight = Math.max(1, weight);
         this.healthStatus = healthStatus;
         this.locality = locality;
@@ -103,6 +115,11 @@ final class HostImpl implements Host {
 
     int priority() {
         return priority;
+    }
+
+    /** {@code metadata.filter_metadata["envoy.lb"].hash_key}, or "" when the endpoint has none. */
+    String hashKey() {
+        return hashKey;
     }
 
     /** A stream ended: {@code error} for a 5xx or a reset (Envoy's {@code rq_error}), else {@code rq_success}. */

@@ -29,8 +29,25 @@ final class HostSet {
     final long[] cumulativeWeights;
     final int healthyCount;
     final int maxWeight;
+    /**
+     * The consistent-hash table of {@link #lb} ({@code RING_HASH}, {@code MAGLEV}), built with the set and
+     * published with it (a final field of an immutable object); null for the other policies and when
+     * {@link #lb} is empty.
+     */
+    final LoadBalancer.HashTable hashTable;
 
     HostSet(List<HostImpl> hosts, int panicThresholdPercent) {
+        this(hosts, panicThresholdPercent, null);
+    }
+
+    /**
+     * Builds the snapshot, and {@code balancer}'s table of its available hosts when it has one (this can take
+     * hundreds of milliseconds for the biggest rings and tables, so it runs here, on the main or DNS thread,
+     * never on an event loop).
+     *
+     * @param balancer the cluster's load balancer; null: no table
+     */
+    HostSet(List<HostImpl> hosts, int panicThresholdPercent, LoadBalancer balancer) {
         this.all = List.copyOf(hosts);
         List<HostImpl> healthy = new ArrayList<>();
         List<HostImpl> degraded = new ArrayList<>();
@@ -65,6 +82,7 @@ final class HostSet {
         this.equalWeights = equal;
         this.cumulativeWeights = cum;
         this.schedule = equal ? null : smoothWeightedSchedule(lb);
+        this.hashTable = balancer == null || lb.length == 0 ? null : balancer.buildTable(lb);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.legate.host.upstream;
 
+import dev.legate.api.upstream.LoadBalancerContext;
 import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,16 +11,50 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 abstract class LoadBalancer {
 
-    /** A host of {@code set.lb}; the set is not empty. */
+    /** A host of {@code set.lb}; the set is not empty. Any thread. */
     abstract HostImpl pick(HostSet set);
 
     /**
-     * A host of {@code set.lb} for a request whose {@link dev.legate.api.upstream.LoadBalancerContext#hashKey()}
-     * is {@code hash} ({@code null}: none). Only the consistent-hash policies ({@code RING_HASH},
-     * {@code MAGLEV}) use it; the others ignore it, as in Envoy.
+     * The lookup table of a consistent-hash policy ({@code RING_HASH}, {@code MAGLEV}) over {@code hosts} (a
+     * host set's {@code lb} hosts, not empty), or {@code null} for the other policies. Called once per host set,
+     * where the set is built (the main thread or the cluster manager's DNS thread), never on an event loop:
+     * Envoy's {@code ThreadAwareLoadBalancerBase::refresh}. The table is immutable and published with the set.
      */
-    HostImpl pick(HostSet set, Long hash) {
-        return pick(set);
+    HashTable buildTable(HostImpl[] hosts) {
+        return null;
+    }
+
+    /**
+     * A host for one request or connection (Envoy's {@code LoadBalancerBase::chooseHost},
+     * {@code source/extensions/load_balancing_policies/common/load_balancer_impl.cc}): up to
+     * {@code context.hostSelectionRetryCount() + 1} picks, returning the first that
+     * {@link LoadBalancerContext#shouldSelectAnotherHost} accepts, else the last one. {@code set} is not empty.
+     */
+    HostImpl chooseHost(HostSet set, LoadBalancerContext context) {
+        int attempts = maxAttempts(context);
+        HostImpl h = null;
+        for (int i = 0; i < attempts; i++) {
+            h = pick(set);
+            if (context == null || !context.shouldSelectAnotherHost(h)) {
+                return h;
+            }
+        }
+        return h;
+    }
+
+    /** Envoy's {@code context ? context->hostSelectionRetryCount() + 1 : 1} (a negative count reads as 0). */
+    static int maxAttempts(LoadBalancerContext context) {
+        return context == null ? 1 : Math.max(0, context.hostSelectionRetryCount()) + 1;
+    }
+
+    /** A consistent-hash lookup table (Envoy's {@code ThreadAwareLoadBalancerBase::HashingLoadBalancer}). Immutable. */
+    interface HashTable {
+        /**
+         * The host of {@code hash} (Envoy's unsigned 64-bit hash) for host-selection attempt {@code attempt}
+         * (0 first; later attempts move to another entry deterministically, as Envoy's {@code chooseHost(hash,
+         * attempt)}).
+         */
+        HostImpl chooseHost(long hash, int attempt);
     }
 
     static LoadBalancer of(ClusterSettings s) {
@@ -104,15 +139,20 @@ abstract class LoadBalancer {
         return set.lb[idx >= 0 ? idx : -idx - 1];
     }
 
-    /** {@code RANDOM}: uniform among the available hosts (Envoy ignores weights here too). */
     /**
-     * The text a consistent-hash balancer places {@code h} by: {@code ip:port} (Envoy's
-     * {@code address()->asString()}), or its {@code hostname} with {@code use_hostname_for_hashing} (the address
-     * when it has none).
+     * The text a consistent-hash balancer places {@code h} by (Envoy's {@code HashingLoadBalancer::hashKey},
+     * {@code thread_aware_lb_impl.h}): the endpoint's {@code metadata.filter_metadata["envoy.lb"].hash_key} when
+     * set, else its {@code hostname} with {@code use_hostname_for_hashing}, else {@code ip:port} (Envoy's
+     * {@code address()->asString()}). Envoy takes an empty hostname as is; Legate falls back to the address.
      */
     static String hashKey(HostImpl h, boolean useHostname) {
+        if (!h.hashKey().isEmpty()) {
+            return h.hashKey();
+        }
         return useHostname && !h.hostname().isEmpty() ? h.hostname() : h.addressString();
     }
+
+    /** {@code RANDOM}: uniform among the available hosts (Envoy ignores weights here too). */
 
     static final class RandomLb extends LoadBalancer {
         @Override

@@ -1,18 +1,22 @@
 package dev.legate.host.upstream;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Comparator;
+
 /**
  * {@code MAGLEV}: Envoy's Maglev table ({@code source/extensions/load_balancing_policies/maglev/
- * maglev_lb.cc}, after Google's paper). Each available host, in host-set order, gets
- * {@code offset = xxHash64(ip:port) % size} (the hostname with {@code use_hostname_for_hashing}) and {@code skip = xxHash64(ip:port, seed 1) % (size - 1) + 1};
- * hosts take turns filling their next free slot of their permutation, a host of normalized weight
- * {@code w} taking a turn every {@code max_w / w} rounds, until the {@code table_size} slots (a prime,
- * default 65537) are full. A request's hash picks {@code table[hash % size]} (unsigned). With no hash key a
- * host is picked at random.
+ * maglev_lb.cc}, after Google's paper). The available hosts are sorted by their key ({@link LoadBalancer#hashKey}:
+ * the {@code envoy.lb} {@code hash_key} metadata, the hostname with {@code use_hostname_for_hashing}, or
+ * {@code ip:port}), so the table does not depend on host order; each gets {@code offset = xxHash64(key) % size}
+ * and {@code skip = xxHash64(key, seed 1) % (size - 1) + 1}; hosts take turns filling their next free slot of
+ * their permutation, a host of normalized weight {@code w} taking a turn every {@code max_w / w} rounds, until the
+ * {@code table_size} slots (a prime, default 65537) are full. A request's hash picks {@code table[hash % size]}
+ * (unsigned); attempt {@code n > 0} of a host selection uses {@code hash ^ (2^64 - n)} instead.
  *
- * <p>Thread-safe: the table is built on first use per {@link HostSet} and cached until the set changes
- * ({@link ThreadAwareLoadBalancer}).
+ * <p>Thread-safe: the table is built once per host set where the set is built ({@link ThreadAwareLoadBalancer}).
  */
-final class MaglevLoadBalancer extends ThreadAwareLoadBalancer<MaglevLoadBalancer.Table> {
+final class MaglevLoadBalancer extends ThreadAwareLoadBalancer {
 
     /** Envoy's default {@code maglev_lb_config.table_size}. */
     static final long DEFAULT_TABLE_SIZE = 65537;
@@ -26,42 +30,50 @@ final class MaglevLoadBalancer extends ThreadAwareLoadBalancer<MaglevLoadBalance
     }
 
     @Override
-    Table build(HostSet set) {
-        return new Table(set, tableSize, useHostname);
-    }
-
-    @Override
-    HostImpl choose(Table t, long hash) {
-        return t.slots[(int) Long.remainderUnsigned(hash, t.slots.length)];
+    Table buildTable(HostImpl[] hosts) {
+        return new Table(hosts, tableSize, useHostname);
     }
 
     /** One lookup table. Immutable once built. */
-    static final class Table {
+    static final class Table implements HashTable {
         final HostImpl[] slots;
+        final long minEntriesPerHost;
+        final long maxEntriesPerHost;
 
-        Table(HostSet set, int size, boolean useHostname) {
-            HostImpl[] lb = set.lb;
-            int n = lb.length;
+        /** Envoy's {@code MaglevTable::constructMaglevTableInternal} + {@code OriginalMaglevTable}; {@code hosts} not empty. */
+        Table(HostImpl[] hosts, int size, boolean useHostname) {
+            int n = hosts.length;
+            double total = 0;
+            for (HostImpl h : hosts) {
+                total += h.weight();
+            }
+            // Envoy sorts (key, host, weight) tuples by key (byte-wise) so the table is independent of host order.
+            byte[][] keys = new byte[n][];
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                keys[i] = hashKey(hosts[i], useHostname).getBytes(StandardCharsets.UTF_8);
+                order[i] = i;
+            }
+            Arrays.sort(order, Comparator.comparing(i -> keys[i], Arrays::compareUnsigned));
+            HostImpl[] lb = new HostImpl[n];
             long[] offset = new long[n];
             long[] skip = new long[n];
             long[] next = new long[n];
+            long[] count = new long[n];
             double[] weight = new double[n];
             double[] target = new double[n];
-            double total = 0;
-            for (HostImpl h : lb) {
-                total += h.weight();
-            }
             double maxWeight = 0;
             for (int i = 0; i < n; i++) {
-                String key = hashKey(lb[i], useHostname);
-                offset[i] = Long.remainderUnsigned(HashFunctions.xxHash64(key, 0), size);
-                skip[i] = Long.remainderUnsigned(HashFunctions.xxHash64(key, 1), size - 1) + 1;
+                byte[] key = keys[order[i]];
+                lb[i] = hosts[order[i]];
+                offset[i] = Long.remainderUnsigned(HashFunctions.xxHash64(key, key.length, 0), size);
+                skip[i] = Long.remainderUnsigned(HashFunctions.xxHash64(key, key.length, 1), size - 1) + 1;
                 weight[i] = lb[i].weight() / total;
                 maxWeight = Math.max(maxWeight, weight[i]);
             }
             slots = new HostImpl[size];
             int filled = 0;
-            for (long iteration = 1; filled < size && n > 0; iteration++) {
+            for (long iteration = 1; filled < size; iteration++) {
                 for (int i = 0; i < n && filled < size; i++) {
                     if (iteration * weight[i] < target[i]) {
                         continue;
@@ -74,9 +86,27 @@ final class MaglevLoadBalancer extends ThreadAwareLoadBalancer<MaglevLoadBalance
                     }
                     slots[c] = lb[i];
                     next[i]++;
+                    count[i]++;
                     filled++;
                 }
             }
+            long min = size;
+            long max = 0;
+            for (long c : count) {
+                min = Math.min(min, c);
+                max = Math.max(max, c);
+            }
+            minEntriesPerHost = min;
+            maxEntriesPerHost = max;
+        }
+
+        /** Envoy's {@code OriginalMaglevTable::chooseHost}: attempt {@code n > 0} XORs the hash with {@code ~0 - n + 1}. */
+        @Override
+        public HostImpl chooseHost(long hash, int attempt) {
+            if (attempt > 0) {
+                hash ^= -Integer.toUnsignedLong(attempt);
+            }
+            return slots[(int) Long.remainderUnsigned(hash, slots.length)];
         }
     }
 }

@@ -1,21 +1,21 @@
 package dev.legate.host.upstream;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
  * {@code RING_HASH}: Envoy's ketama ring ({@code source/extensions/load_balancing_policies/ring_hash/
  * ring_hash_lb.cc}). Each available host gets a share of {@code ring size} points proportional to its
- * weight, each point the hash of {@code "<ip:port>_<i>"} (or {@code "<hostname>_<i>"} with
- * {@code use_hostname_for_hashing}) (xxHash64, or MurmurHash2 with
- * {@code hash_function: MURMUR_HASH_2}); a request's hash picks the first point at or after it, wrapping
- * to the first. The ring size is {@code ceil(min_weight * minimum_ring_size) / min_weight} (normalized
- * weights), capped at {@code maximum_ring_size}. With no hash key a host is picked at random, as Envoy's
- * thread-aware balancers do.
+ * weight, each point the hash of {@code "<key>_<i>"} where the key is {@link LoadBalancer#hashKey} (the
+ * {@code envoy.lb} {@code hash_key} metadata, the hostname with {@code use_hostname_for_hashing}, or
+ * {@code ip:port}), hashed with xxHash64, or MurmurHash2 with {@code hash_function: MURMUR_HASH_2}; a request's
+ * hash picks the first point at or after it, wrapping to the first. The ring size is
+ * {@code ceil(min_weight * minimum_ring_size) / min_weight} (normalized weights), capped at
+ * {@code maximum_ring_size}. Attempt {@code n} of a host selection takes the point {@code n} places further on.
  *
- * <p>Thread-safe: the ring is built from a {@link HostSet} on first use and cached until the set changes
- * ({@link ThreadAwareLoadBalancer}).
+ * <p>Thread-safe: the ring is built once per host set where the set is built ({@link ThreadAwareLoadBalancer}).
  */
-final class RingHashLoadBalancer extends ThreadAwareLoadBalancer<RingHashLoadBalancer.Ring> {
+final class RingHashLoadBalancer extends ThreadAwareLoadBalancer {
 
     /** Hash functions of {@code ring_hash_lb_config.hash_function}. */
     enum HashFunction { XX_HASH, MURMUR_HASH_2 }
@@ -33,24 +33,19 @@ final class RingHashLoadBalancer extends ThreadAwareLoadBalancer<RingHashLoadBal
     }
 
     @Override
-    Ring build(HostSet set) {
-        return new Ring(set, minRingSize, maxRingSize, hashFunction, useHostname);
+    Ring buildTable(HostImpl[] hosts) {
+        return new Ring(hosts, minRingSize, maxRingSize, hashFunction, useHostname);
     }
 
-    @Override
-    HostImpl choose(Ring ring, long hash) {
-        return ring.choose(hash);
-    }
-
-    /** One ring: sorted hashes and the host of each. Immutable. */
-    static final class Ring {
+    /** One ring: hashes sorted as unsigned, and the host of each. Immutable. */
+    static final class Ring implements HashTable {
         final long[] hashes;
         final HostImpl[] hosts;
         final long minHashesPerHost;
         final long maxHashesPerHost;
 
-        Ring(HostSet set, long minRingSize, long maxRingSize, HashFunction fn, boolean useHostname) {
-            HostImpl[] lb = set.lb;
+        /** Envoy's {@code RingHashLoadBalancer::Ring::Ring}; {@code lb} not empty. */
+        Ring(HostImpl[] lb, long minRingSize, long maxRingSize, HashFunction fn, boolean useHostname) {
             double total = 0;
             for (HostImpl h : lb) {
                 total += h.weight();
@@ -61,22 +56,32 @@ final class RingHashLoadBalancer extends ThreadAwareLoadBalancer<RingHashLoadBal
             }
             double scale = Math.min(Math.ceil(minNormalized * minRingSize) / minNormalized, (double) maxRingSize);
             int size = (int) Math.ceil(scale);
-            long[] hs = new long[size + lb.length];
-            HostImpl[] owners = new HostImpl[hs.length];
+            // At most size + 1 points: the running sums below can round one point over.
+            long[] hs = new long[size + 1];
+            int[] owner = new int[hs.length];
             int n = 0;
             double current = 0;
             double target = 0;
-            long minPer = Long.MAX_VALUE;
+            long minPer = size;
             long maxPer = 0;
-            for (HostImpl h : lb) {
-                String prefix = hashKey(h, useHostname) + "_";
-                target += scale * (h.weight() / total);
+            byte[] buf = new byte[64];
+            for (int k = 0; k < lb.length; k++) {
+                byte[] prefix = (hashKey(lb[k], useHostname) + "_").getBytes(StandardCharsets.UTF_8);
+                if (buf.length < prefix.length + 20) {
+                    buf = new byte[prefix.length + 20];
+                }
+                System.arraycopy(prefix, 0, buf, 0, prefix.length);
+                target += scale * (lb[k].weight() / total);
                 long i = 0;
-                while (current < target && n < hs.length) {
-                    String key = prefix + i;
+                while (current < target) {
+                    if (n == hs.length) {
+                        hs = Arrays.copyOf(hs, n + 16);
+                        owner = Arrays.copyOf(owner, n + 16);
+                    }
+                    int len = prefix.length + writeDecimal(i, buf, prefix.length);
                     hs[n] = fn == HashFunction.MURMUR_HASH_2
-                            ? HashFunctions.murmurHash2(key) : HashFunctions.xxHash64(key, 0);
-                    owners[n] = h;
+                            ? HashFunctions.murmurHash2(buf, len) : HashFunctions.xxHash64(buf, len, 0);
+                    owner[n] = k;
                     n++;
                     i++;
                     current++;
@@ -84,40 +89,112 @@ final class RingHashLoadBalancer extends ThreadAwareLoadBalancer<RingHashLoadBal
                 minPer = Math.min(minPer, i);
                 maxPer = Math.max(maxPer, i);
             }
-            // Sort (hash, host) pairs by unsigned hash.
-            Integer[] order = new Integer[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            long[] raw = hs;
-            Arrays.sort(order, (a, b) -> Long.compareUnsigned(raw[a], raw[b]));
-            this.hashes = new long[n];
+            sortUnsigned(hs, owner, n);
+            this.hashes = Arrays.copyOf(hs, n);
             this.hosts = new HostImpl[n];
             for (int i = 0; i < n; i++) {
-                hashes[i] = raw[order[i]];
-                hosts[i] = owners[order[i]];
+                hosts[i] = lb[owner[i]];
             }
-            this.minHashesPerHost = lb.length == 0 ? 0 : minPer;
+            this.minHashesPerHost = minPer;
             this.maxHashesPerHost = maxPer;
         }
 
-        /** The host of the first point whose hash is {@code >= h} (unsigned), wrapping to the first. */
-        HostImpl choose(long h) {
-            int lo = 0;
-            int hi = hashes.length;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (Long.compareUnsigned(hashes[mid], h) < 0) {
-                    lo = mid + 1;
+        /**
+         * Envoy's {@code Ring::chooseHost} (ketama's {@code ketama_get_server}): the first point whose hash is
+         * {@code >= h} (unsigned), wrapping to the first; attempt {@code n > 0} takes the point {@code n} places
+         * further on, modulo the ring size (which does not guarantee another host, as in Envoy).
+         */
+        @Override
+        public HostImpl chooseHost(long h, int attempt) {
+            long lowp = 0;
+            long highp = hashes.length;
+            long midp;
+            while (true) {
+                midp = (lowp + highp) / 2;
+                if (midp == hashes.length) {
+                    midp = 0;
+                    break;
+                }
+                long midval = hashes[(int) midp];
+                long midval1 = midp == 0 ? 0 : hashes[(int) midp - 1];
+                if (Long.compareUnsigned(h, midval) <= 0 && Long.compareUnsigned(h, midval1) > 0) {
+                    break;
+                }
+                if (Long.compareUnsigned(midval, h) < 0) {
+                    lowp = midp + 1;
                 } else {
-                    hi = mid;
+                    highp = midp - 1;
+                }
+                if (lowp > highp) {
+                    midp = 0;
+                    break;
                 }
             }
-            return hosts[lo == hashes.length ? 0 : lo];
+            if (attempt > 0) {
+                midp = (midp + Integer.toUnsignedLong(attempt)) % hashes.length;
+            }
+            return hosts[(int) midp];
         }
 
         int size() {
             return hashes.length;
+        }
+    }
+
+    /** Writes {@code v} (>= 0) in decimal at {@code buf[off]}; returns the digit count. */
+    private static int writeDecimal(long v, byte[] buf, int off) {
+        int digits = 1;
+        for (long t = v; t >= 10; t /= 10) {
+            digits++;
+        }
+        for (int p = off + digits - 1; p >= off; p--) {
+            buf[p] = (byte) ('0' + (v % 10));
+            v /= 10;
+        }
+        return digits;
+    }
+
+    /**
+     * Sorts {@code keys[0..n)} as unsigned 64-bit values, permuting {@code values} alongside: an LSD radix sort
+     * (8 passes of 8 bits, stable, no boxing), so a ring of millions of points sorts in a fraction of a second.
+     */
+    static void sortUnsigned(long[] keys, int[] values, int n) {
+        if (n < 2) {
+            return;
+        }
+        long[] k2 = new long[n];
+        int[] v2 = new int[n];
+        long[] srcK = keys;
+        int[] srcV = values;
+        long[] dstK = k2;
+        int[] dstV = v2;
+        int[] count = new int[257];
+        for (int shift = 0; shift < 64; shift += 8) {
+            Arrays.fill(count, 0);
+            for (int i = 0; i < n; i++) {
+                count[(int) ((srcK[i] >>> shift) & 0xFF) + 1]++;
+            }
+            if (count[(int) ((srcK[0] >>> shift) & 0xFF) + 1] == n) {
+                continue; // every key has the same byte here: this pass would not move anything
+            }
+            for (int b = 0; b < 256; b++) {
+                count[b + 1] += count[b];
+            }
+            for (int i = 0; i < n; i++) {
+                int d = count[(int) ((srcK[i] >>> shift) & 0xFF)]++;
+                dstK[d] = srcK[i];
+                dstV[d] = srcV[i];
+            }
+            long[] tk = srcK;
+            srcK = dstK;
+            dstK = tk;
+            int[] tv = srcV;
+            srcV = dstV;
+            dstV = tv;
+        }
+        if (srcK != keys) {
+            System.arraycopy(srcK, 0, keys, 0, n);
+            System.arraycopy(srcV, 0, values, 0, n);
         }
     }
 }

@@ -1,48 +1,49 @@
 package dev.legate.host.upstream;
 
+import dev.legate.api.upstream.LoadBalancerContext;
+import java.util.concurrent.ThreadLocalRandom;
+
 /**
  * What Envoy's consistent-hash balancers share ({@code ThreadAwareLoadBalancerBase},
- * {@code source/extensions/load_balancing_policies/common/thread_aware_lb_impl.cc}): a lookup structure
- * ({@code T}: a ring, a Maglev table) built from the {@link HostSet} and cached until the set changes; a request's
- * hash picks a host from it, and a request without a hash key gets a random host.
+ * {@code source/extensions/load_balancing_policies/common/thread_aware_lb_impl.cc}): a lookup table (a ring, a
+ * Maglev table) built from the available hosts when a {@link HostSet} is built ({@link #buildTable}, Envoy's
+ * {@code refresh()} on the main thread) and published with it, so picks only read it. A request's hash picks a
+ * host from the table; a request without a hash key uses a random hash, as Envoy does.
  *
- * <p>Thread-safe: a racing rebuild is harmless (both build the same structure from the same set).
- *
- * @param <T> the immutable lookup structure
+ * <p>Thread-safe: picks read the immutable table of the {@link HostSet} they were given.
  */
-abstract class ThreadAwareLoadBalancer<T> extends LoadBalancer {
+abstract class ThreadAwareLoadBalancer extends LoadBalancer {
 
-    private record Built<T>(HostSet set, T table) {
-    }
+    /** Builds the table of {@code hosts} (not empty). Main or DNS thread; may take a while for big tables. */
+    @Override
+    abstract HashTable buildTable(HostImpl[] hosts);
 
-    private volatile Built<T> built;
-
-    /** Builds the lookup structure of {@code set} (its {@code lb} hosts, not empty). */
-    abstract T build(HostSet set);
-
-    /** The host {@code hash} (Envoy's unsigned 64-bit hash) picks in {@code table}. */
-    abstract HostImpl choose(T table, long hash);
-
+    /** A host for a random hash (no hash key). */
     @Override
     final HostImpl pick(HostSet set) {
-        return RandomLb.random(set);
+        return set.hashTable.chooseHost(ThreadLocalRandom.current().nextLong(), 0);
     }
 
+    /**
+     * Envoy's {@code ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost}: the hash is the context's
+     * {@link LoadBalancerContext#hashKey()} (or a random one), computed once; attempt {@code i} of
+     * {@code hostSelectionRetryCount() + 1} asks the table for {@code chooseHost(hash, i)}, and the first host
+     * {@link LoadBalancerContext#shouldSelectAnotherHost} accepts (else the last one) is returned. Re-picks are
+     * deterministic for a given hash.
+     */
     @Override
-    final HostImpl pick(HostSet set, Long hash) {
-        if (hash == null) {
-            return RandomLb.random(set);
+    final HostImpl chooseHost(HostSet set, LoadBalancerContext context) {
+        HashTable table = set.hashTable;
+        Long key = context == null ? null : context.hashKey();
+        long hash = key != null ? key : ThreadLocalRandom.current().nextLong();
+        int attempts = maxAttempts(context);
+        HostImpl h = null;
+        for (int i = 0; i < attempts; i++) {
+            h = table.chooseHost(hash, i);
+            if (context == null || !context.shouldSelectAnotherHost(h)) {
+                return h;
+            }
         }
-        return choose(table(set), hash);
-    }
-
-    /** The lookup structure of {@code set}, built on first use and cached until the set changes. */
-    final T table(HostSet set) {
-        Built<T> b = built;
-        if (b == null || b.set != set) {
-            b = new Built<>(set, build(set));
-            built = b;
-        }
-        return b.table;
+        return h;
     }
 }
