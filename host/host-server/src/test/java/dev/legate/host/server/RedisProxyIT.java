@@ -84,10 +84,11 @@ class RedisProxyIT {
                         prefix_routes:
                           routes:
                           - { prefix: "one:", remove_prefix: true, cluster: one }
+                          - { prefix: "用户:", remove_prefix: true, cluster: one }
                           catch_all_route: { cluster: pair }""")
                 + listener("auth", "guarded", """
                         settings: { op_timeout: 5s }
-                        downstream_auth_password: { inline_string: s3cret }
+                        downstream_auth_password: { inline_string: "s3crét" }
                         prefix_routes: { catch_all_route: { cluster: pair } }""")
                 + listener("slow", "slow", """
                         settings: { op_timeout: 0.3s }
@@ -214,6 +215,10 @@ class RedisProxyIT {
             assertThat(j.set("one:routed", "r")).isEqualTo("OK");
             assertThat(db.get("routed")).isEqualTo("r");
             assertThat(j.get("one:routed")).isEqualTo("r");
+            // A UTF-8 prefix matches the UTF-8 bytes Jedis sends, and exactly those bytes are removed.
+            assertThat(j.set("用户:42", "u")).isEqualTo("OK");
+            assertThat(db.get("42")).isEqualTo("u");
+            assertThat(j.get("用户:42")).isEqualTo("u");
         }
     }
 
@@ -222,9 +227,10 @@ class RedisProxyIT {
         try (Jedis j = jedis("auth")) {
             assertThatThrownBy(() -> j.get("x")).isInstanceOf(JedisDataException.class)
                     .hasMessage("NOAUTH Authentication required.");
-            assertThatThrownBy(() -> j.auth("wrong")).isInstanceOf(JedisDataException.class)
+            assertThatThrownBy(() -> j.auth("s3cret")).isInstanceOf(JedisDataException.class)
                     .hasMessage("ERR invalid password");
-            assertThat(j.auth("s3cret")).isEqualTo("OK");
+            // A non-ASCII password compares as the UTF-8 bytes the client sends.
+            assertThat(j.auth("s3crét")).isEqualTo("OK");
             assertThat(j.set("auth:k", "v")).isEqualTo("OK");
             assertThat(j.get("auth:k")).isEqualTo("v");
         }

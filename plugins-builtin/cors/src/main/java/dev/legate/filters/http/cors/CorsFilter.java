@@ -8,6 +8,7 @@ import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.api.http.Route;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
 /**
  * The CORS filter for one stream (Envoy's {@code CorsFilter}, {@code source/extensions/filters/http/cors/cors_filter.cc}).
@@ -42,6 +43,8 @@ final class CorsFilter implements HttpFilter {
     static final String CORS_RESPONSE = "cors_response";
 
     private final CorsSettings settings;
+    /** Draws {@code filter_enabled}/{@code shadow_enabled}; the event loop's {@code ThreadLocalRandom} in production. */
+    private final RandomGenerator random;
     private final HttpFilterCallbacks callbacks;
 
     /** The policies of this request's route, most specific first; set by {@link #decodeHeaders}. */
@@ -51,8 +54,13 @@ final class CorsFilter implements HttpFilter {
     /** The request's Origin when a policy allows it, else {@code null}. */
     private String latchedOrigin;
 
-    CorsFilter(CorsSettings settings, HttpFilterCallbacks callbacks) {
+    /**
+     * @param random draws the most specific policy's {@code filter_enabled} and {@code shadow_enabled} per
+     *               request; used on the stream's event loop only
+     */
+    CorsFilter(CorsSettings settings, RandomGenerator random, HttpFilterCallbacks callbacks) {
         this.settings = requireNonNull(settings, "settings");
+        this.random = requireNonNull(random, "random");
         this.callbacks = requireNonNull(callbacks, "callbacks");
     }
 
@@ -70,8 +78,8 @@ final class CorsFilter implements HttpFilter {
         }
         // Envoy reads filter_enabled and shadow_enabled from the most specific policy only; drawn once here.
         CorsSettings.Policy mostSpecific = policies.get(0);
-        boolean enabled = mostSpecific.drawEnabled();
-        boolean shadowEnabled = mostSpecific.drawShadowEnabled();
+        boolean enabled = mostSpecific.drawEnabled(random);
+        boolean shadowEnabled = mostSpecific.drawShadowEnabled(random);
         if (!enabled && !shadowEnabled) {
             return FilterHeadersStatus.CONTINUE;
         }

@@ -8,6 +8,7 @@ import dev.legate.api.http.HttpFilterFactory;
 import dev.legate.api.http.HttpFilterInstaller;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
+import java.util.concurrent.ThreadLocalRandom;
 import org.pf4j.Extension;
 
 /**
@@ -70,6 +71,7 @@ public final class CorsFilterFactory implements HttpFilterFactory<Cors> {
     @Override
     public HttpFilterInstaller create(Cors config, FactoryContext context) {
         CorsSettings settings = CorsSettings.from(config, context);
-        return callbacks -> new CorsFilter(settings, callbacks);
+        // ThreadLocalRandom.current() is taken on the stream's event loop, where the filter runs.
+        return callbacks -> new CorsFilter(settings, ThreadLocalRandom.current(), callbacks);
     }
 }

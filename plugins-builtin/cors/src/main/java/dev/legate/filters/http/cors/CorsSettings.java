@@ -15,8 +15,8 @@ import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,14 +171,22 @@ final class CorsSettings {
             return false;
         }
 
-        /** Whether {@code filter_enabled} samples on for one request; {@code true} when unset. */
-        boolean drawEnabled() {
-            return filterEnabled == null || filterEnabled.sample();
+        /**
+         * Whether {@code filter_enabled} samples on for one request; {@code true} when unset.
+         *
+         * @param random the stream's event loop's generator (its {@code ThreadLocalRandom} in production)
+         */
+        boolean drawEnabled(RandomGenerator random) {
+            return filterEnabled == null || filterEnabled.sample(random);
         }
 
-        /** Whether {@code shadow_enabled} samples on for one request; {@code false} when unset. */
-        boolean drawShadowEnabled() {
-            return shadowEnabled != null && shadowEnabled.sample();
+        /**
+         * Whether {@code shadow_enabled} samples on for one request; {@code false} when unset.
+         *
+         * @param random the stream's event loop's generator (its {@code ThreadLocalRandom} in production)
+         */
+        boolean drawShadowEnabled(RandomGenerator random) {
+            return shadowEnabled != null && shadowEnabled.sample(random);
         }
 
         /**
@@ -290,12 +298,16 @@ final class CorsSettings {
             return new Fraction(Integer.toUnsignedLong(f.getNumerator()), denominator);
         }
 
-        /** One draw: always on at or above 100%, never at 0. */
-        boolean sample() {
+        /**
+         * One draw from {@code random}: always on at or above 100%, never at 0 (neither draws).
+         *
+         * @param random used on the caller's thread only
+         */
+        boolean sample(RandomGenerator random) {
             if (numerator >= denominator) {
                 return true;
             }
-            return numerator > 0 && ThreadLocalRandom.current().nextLong(denominator) < numerator;
+            return numerator > 0 && random.nextLong(denominator) < numerator;
         }
     }
 

@@ -16,6 +16,8 @@ import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import java.util.List;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -100,8 +102,8 @@ class CorsConfigTest {
         assertThat(p.filterEnabled()).isNull();
         assertThat(p.shadowEnabled()).isNull();
         // Envoy: neither filter_enabled nor shadow_enabled ⇒ enabled for every request, shadow off.
-        assertThat(p.drawEnabled()).isTrue();
-        assertThat(p.drawShadowEnabled()).isFalse();
+        assertThat(p.drawEnabled(new SplittableRandom(1))).isTrue();
+        assertThat(p.drawShadowEnabled(new SplittableRandom(1))).isFalse();
     }
 
     @Test
@@ -127,7 +129,7 @@ class CorsConfigTest {
         assertThat(p.allowMethods()).isEqualTo("PUT");
         assertThat(p.allowCredentials()).isFalse();
         assertThat(p.forwardNotMatchingPreflights()).isTrue();
-        assertThat(p.drawEnabled()).isFalse();
+        assertThat(p.drawEnabled(new SplittableRandom(1))).isFalse();
     }
 
     @Test
@@ -182,7 +184,7 @@ class CorsConfigTest {
                     filter_enabled: { runtime_key: cors.www.enabled, default_value: { numerator: 0 } }
                     shadow_enabled: { runtime_key: cors.www.shadow, default_value: { numerator: 1, denominator: MILLION } }
                     """), "");
-            assertThat(p.drawEnabled()).isFalse();
+            assertThat(p.drawEnabled(new SplittableRandom(1))).isFalse();
             assertThat(appender.list).extracting(ILoggingEvent::getLevel).containsOnly(Level.WARN);
             assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
                     "filter_enabled.runtime_key: \"cors.www.enabled\" is not looked up (Legate has no runtime); "
@@ -195,18 +197,44 @@ class CorsConfigTest {
     }
 
     @Test
-    void fractionsAreDrawnPerRequest() {
-        assertThat(new CorsSettings.Fraction(0, 100).sample()).isFalse();
-        assertThat(new CorsSettings.Fraction(100, 100).sample()).isTrue();
-        assertThat(new CorsSettings.Fraction(150, 100).sample()).isTrue();
+    void fractionsAreDrawnPerRequestFromTheGivenGenerator() {
+        RandomGenerator never = () -> {
+            throw new AssertionError("no draw expected");
+        };
+        assertThat(new CorsSettings.Fraction(0, 100).sample(never)).isFalse();
+        assertThat(new CorsSettings.Fraction(100, 100).sample(never)).isTrue();
+        assertThat(new CorsSettings.Fraction(150, 100).sample(never)).isTrue();
+        // Envoy's rule, random % denominator < numerator: 24 of 100 is on at 25%, 25 is off.
+        assertThat(new CorsSettings.Fraction(25, 100).sample(fixed(24, 100))).isTrue();
+        assertThat(new CorsSettings.Fraction(25, 100).sample(fixed(25, 100))).isFalse();
+        assertThat(new CorsSettings.Fraction(1, 1_000_000).sample(fixed(0, 1_000_000))).isTrue();
+
+        SplittableRandom seeded = new SplittableRandom(20_261_123L);
         int on = 0;
         for (int i = 0; i < 10_000; i++) {
-            if (new CorsSettings.Fraction(25, 100).sample()) {
+            if (new CorsSettings.Fraction(25, 100).sample(seeded)) {
                 on++;
             }
         }
-        // Expected 2500, standard deviation ~43: the bounds are > 11 sigma away, so only a wrong draw fails.
-        assertThat(on).isBetween(2_000, 3_000);
+        // Fixed seed, so the count is the same every run; expected 2500 (sd ~43): a draw that ignored the
+        // fraction (0, 10000 or ~5000) is far outside.
+        assertThat(on).isBetween(2_300, 2_700);
+    }
+
+    /** A generator whose {@code nextLong(bound)} answers {@code value} for {@code bound} (and fails otherwise). */
+    private static RandomGenerator fixed(long value, long expectedBound) {
+        return new RandomGenerator() {
+            @Override
+            public long nextLong() {
+                throw new AssertionError("nextLong(bound) expected");
+            }
+
+            @Override
+            public long nextLong(long bound) {
+                assertThat(bound).isEqualTo(expectedBound);
+                return value;
+            }
+        };
     }
 
     @Test

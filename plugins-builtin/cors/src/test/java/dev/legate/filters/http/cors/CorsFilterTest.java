@@ -15,6 +15,7 @@ import dev.legate.testkit.TestFactoryContext;
 import dev.legate.testkit.TestHeaderMap;
 import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
@@ -50,7 +51,7 @@ class CorsFilterTest {
 
     /** A harness whose route comes from the real route table (policies compiled by the factory's hook). */
     private HttpFilterHarness harness(Route route) {
-        return HttpFilterHarness.of(callbacks -> new CorsFilter(settings, callbacks)).route(route);
+        return HttpFilterHarness.of(callbacks -> new CorsFilter(settings, new SplittableRandom(7), callbacks)).route(route);
     }
 
     private HttpFilterHarness harness(String vhostYaml) {
@@ -441,7 +442,7 @@ class CorsFilterTest {
             h.encodeResponseHeaders(TestHeaderMap.of(":status", "200"), true);
             assertThat(corsHeaders(h.encodedHeaders())).isEmpty();
         }
-        try (HttpFilterHarness h = HttpFilterHarness.of(callbacks -> new CorsFilter(settings, callbacks))) {
+        try (HttpFilterHarness h = HttpFilterHarness.of(callbacks -> new CorsFilter(settings, new SplittableRandom(7), callbacks))) {
             assertThat(h.decodeHeaders(preflight("https://app.example"), true)).isEqualTo(FilterHeadersStatus.CONTINUE);
         }
         assertThat(valid() + invalid()).isZero();

@@ -77,6 +77,8 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
     private RedisConnPool.Worker worker;
     private ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
     private ByteBuf in;
+    /** Where the scan of the incomplete request at the start of {@link #in} stopped. */
+    private final RespDecoder.Scanner scanner = new RespDecoder.Scanner();
     /** What this connection adds to {@code downstream_cx_rx_bytes_buffered}. */
     private long bufferedReported;
     private final ArrayDeque<Request> pending = new ArrayDeque<>();
@@ -167,7 +169,7 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
         int from = buf.readerIndex();
         try {
             while (!closing && !quit) {
-                int end = RespDecoder.frameEnd(buf, from, true);
+                int end = scanner.frameEnd(buf, from, true);
                 if (end < 0) {
                     break;
                 }
@@ -669,6 +671,7 @@ final class RedisProxyFilter implements NetworkFilter, RedisUpstreamClient.Reply
     }
 
     private void releaseIn() {
+        scanner.reset();
         if (in != null) {
             in.release();
             in = null;

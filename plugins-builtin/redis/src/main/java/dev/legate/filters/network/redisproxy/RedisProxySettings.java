@@ -47,7 +47,10 @@ final class RedisProxySettings {
     /** Envoy's default {@code buffer_flush_timeout} when {@code max_buffer_size_before_flush} is set. */
     static final long DEFAULT_BUFFER_FLUSH_TIMEOUT_MILLIS = 3;
 
-    /** Where a key's commands go. */
+    /**
+     * Where a key's commands go. {@code prefix} and {@code keyFormatter} are byte text ({@link #bytes}), as the
+     * keys read from clients are.
+     */
     record Route(String prefix, boolean removePrefix, String cluster, String readCluster, List<Mirror> mirrors,
                  String keyFormatter) {
 
@@ -84,7 +87,9 @@ final class RedisProxySettings {
     private final String[] matchPrefixes;
     private final boolean caseInsensitive;
     private final Route catchAll;
+    /** Byte text ({@link #bytes}), as AUTH arguments read from clients are. */
     private final List<String> passwords;
+    /** Byte text ({@link #bytes}). */
     private final String username;
     private final Set<String> customCommands;
     private final RedisProxyStats stats;
@@ -163,12 +168,22 @@ final class RedisProxySettings {
         return catchAll;
     }
 
-    /** Passwords a client may AUTH with; empty: no AUTH needed. */
+    /**
+     * {@code s} as the text of its UTF-8 bytes, one char per byte (ISO-8859-1), "byte text": how configured
+     * prefixes, key formatters, passwords and usernames are held, so that they compare with the bytes clients
+     * send ({@link RespValue#asString}) and turn back into the same bytes with {@code getBytes(ISO_8859_1)}.
+     * Envoy compares them as byte strings ({@code std::string}) too.
+     */
+    static String bytes(String s) {
+        return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    }
+
+    /** Passwords a client may AUTH with (byte text, {@link #bytes}); empty: no AUTH needed. */
     List<String> passwords() {
         return passwords;
     }
 
-    /** {@code downstream_auth_username}, or {@code ""}. */
+    /** {@code downstream_auth_username} (byte text, {@link #bytes}), or {@code ""}. */
     String username() {
         return username;
     }
@@ -191,7 +206,7 @@ final class RedisProxySettings {
     }
 
     /**
-     * The route of {@code key}: the longest matching prefix ({@code case_insensitive}: ASCII case ignored),
+     * The route of {@code key} (byte text, {@link RespValue#asString}): the longest matching prefix ({@code case_insensitive}: ASCII case ignored),
      * else the catch-all route, else {@code null} (Envoy's {@code PrefixRoutes::upstreamPool}).
      */
     Route route(String key) {
@@ -261,7 +276,7 @@ final class RedisProxySettings {
                 String norm = b.caseInsensitive ? RedisCommands.lower(r.prefix()) : r.prefix();
                 Integer other = seen.putIfAbsent(norm, i);
                 if (other != null) {
-                    throw ConfigException.at(path + ".prefix", "\"" + r.prefix()
+                    throw ConfigException.at(path + ".prefix", "\"" + pr.getRoutes(i).getPrefix()
                             + "\" (expected: a unique prefix; prefix_routes.routes[" + other + "] has it too)");
                 }
                 b.routes.add(r);
@@ -277,14 +292,14 @@ final class RedisProxySettings {
         }
 
         if (config.hasDownstreamAuthPassword()) {
-            b.passwords.add(dataSource(config.getDownstreamAuthPassword(), "downstream_auth_password", context));
+            b.passwords.add(bytes(dataSource(config.getDownstreamAuthPassword(), "downstream_auth_password", context)));
         }
         for (int i = 0; i < config.getDownstreamAuthPasswordsCount(); i++) {
-            b.passwords.add(dataSource(config.getDownstreamAuthPasswords(i), "downstream_auth_passwords[" + i + "]",
-                    context));
+            b.passwords.add(bytes(dataSource(config.getDownstreamAuthPasswords(i),
+                    "downstream_auth_passwords[" + i + "]", context)));
         }
         if (config.hasDownstreamAuthUsername()) {
-            b.username = dataSource(config.getDownstreamAuthUsername(), "downstream_auth_username", context);
+            b.username = bytes(dataSource(config.getDownstreamAuthUsername(), "downstream_auth_username", context));
         }
 
         Set<String> commands = new HashSet<>();
@@ -357,8 +372,8 @@ final class RedisProxySettings {
             }
             mirrors.add(new Mirror(m.getCluster(), num, den, m.getExcludeReadCommands()));
         }
-        return new Route(r.getPrefix(), r.getRemovePrefix(), r.getCluster(), readCluster, List.copyOf(mirrors),
-                formatter.isEmpty() ? null : formatter);
+        return new Route(bytes(r.getPrefix()), r.getRemovePrefix(), r.getCluster(), readCluster,
+                List.copyOf(mirrors), formatter.isEmpty() ? null : bytes(formatter));
     }
 
     private static void warnUnknownCluster(String name, String path, FactoryContext context) {

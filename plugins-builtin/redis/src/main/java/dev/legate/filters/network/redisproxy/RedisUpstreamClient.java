@@ -105,6 +105,8 @@ final class RedisUpstreamClient implements TcpUpstreamCallbacks {
     private ByteBuf out;
     /** Reply bytes not yet complete. */
     private ByteBuf in;
+    /** Where the scan of the incomplete reply at the start of {@link #in} stopped. */
+    private final RespDecoder.Scanner scanner = new RespDecoder.Scanner();
     private TcpUpstreamConnection conn;
     private Cancellable connecting;
     private boolean closed;
@@ -273,7 +275,7 @@ final class RedisUpstreamClient implements TcpUpstreamCallbacks {
         int from = in.readerIndex();
         try {
             while (true) {
-                int end = RespDecoder.frameEnd(in, from, false);
+                int end = scanner.frameEnd(in, from, false);
                 if (end < 0) {
                     break;
                 }
@@ -293,6 +295,7 @@ final class RedisUpstreamClient implements TcpUpstreamCallbacks {
                 from = end;
             }
         } catch (RespDecoder.RespProtocolException e) {
+            scanner.reset();
             cxProtocolError.inc();
             fail(true);
             flushSinks();

@@ -15,7 +15,8 @@ import java.util.List;
  *
  * <p>Limits, as Redis's: a bulk string of at most 512 MiB, a header or inline line of at most 64 KiB, and
  * (ours) aggregates nested at most 128 deep. Anything else malformed is a {@link RespProtocolException}.
- * Stateless; never blocks; reads only between the indexes given.
+ * Never blocks; reads only between the indexes given; the static methods are stateless, a {@link Scanner}
+ * keeps one byte stream's scan position.
  */
 final class RespDecoder {
 
@@ -36,7 +37,7 @@ final class RespDecoder {
     }
 
     /**
-     * Where the value starting at {@code from} ends.
+     * Where the value starting at {@code from} ends, scanning it from its start (a fresh {@link Scanner}).
      *
      * @param inline whether a line that does not start with a RESP type byte is an inline command
      * @return the index just after the value, or -1 when {@code buf} does not hold all of it yet (up to its
@@ -44,75 +45,141 @@ final class RespDecoder {
      * @throws RespProtocolException when the bytes are not RESP
      */
     static int frameEnd(ByteBuf buf, int from, boolean inline) {
-        return scan(buf, from, buf.writerIndex(), 0, inline);
+        return new Scanner().frameEnd(buf, from, inline);
     }
 
-    private static int scan(ByteBuf b, int i, int to, int depth, boolean inline) {
-        if (i >= to) {
-            return -1;
+    /**
+     * Finds frame ends across reads without rescanning: when a frame is incomplete it remembers, relative to
+     * the frame's start, how far it got (the values already complete, the open aggregates' remaining element
+     * counts, and where the search for the current line's LF stopped), so the next call resumes there. A large
+     * pipelined request arriving in many reads therefore costs time linear in its size, not quadratic.
+     *
+     * <p>One per byte stream (client connection or upstream connection), used on its event loop only. Between
+     * calls the caller may move the bytes (e.g. copy the rest into a cumulation), but must pass the same frame's
+     * start again until a frame end is returned, or call {@link #reset}.
+     */
+    static final class Scanner {
+
+        /** Bytes from the frame's start to the first value not complete yet. */
+        private int offset;
+        /** Bytes from the frame's start to where the search for the current line's LF resumes. */
+        private int lineSearch;
+        /** Open aggregates: the number of values each still needs; {@code depth} of them. */
+        private final long[] remaining = new long[MAX_DEPTH + 2];
+        private int depth;
+        /** How many type lines were parsed, over the scanner's life (for tests: no rescanning). */
+        private long linesParsed;
+
+        /** Forgets an incomplete frame (its bytes were dropped). */
+        void reset() {
+            offset = 0;
+            lineSearch = 0;
+            depth = 0;
         }
-        if (depth > MAX_DEPTH) {
-            throw new RespProtocolException("nesting deeper than " + MAX_DEPTH);
+
+        /**
+         * The number of value type lines parsed so far: a value's line is parsed once, plus once per read that
+         * ends inside the value.
+         */
+        long linesParsed() {
+            return linesParsed;
         }
-        byte t = b.getByte(i);
-        int lf = lineFeed(b, i, to);
-        if (lf < 0) {
-            return -1;
-        }
-        int next = lf + 1;
-        if (inline && depth == 0 && t != '*') {
-            return next; // Redis: a request not starting with '*' is an inline command
-        }
-        switch (t) {
-            case '+', '-', ':', ',', '#', '(', '_' -> {
-                crlf(b, lf);
-                return next;
-            }
-            case '$', '!', '=' -> {
-                crlf(b, lf);
-                long len = parseLong(b, i + 1, lf - 1);
-                if (len == -1 && t == '$') {
-                    return next;
-                }
-                if (len < 0 || len > MAX_BULK_LENGTH) {
-                    throw new RespProtocolException("invalid bulk length " + len);
-                }
-                long end = next + len + 2;
-                if (end > to) {
+
+        /**
+         * Where the value starting at {@code from} ends; resumes where the last call on the same frame stopped.
+         *
+         * @param inline whether a line that does not start with a RESP type byte is an inline command
+         * @return the index just after the value (the scanner is then reset), or -1 when {@code b} does not
+         *         hold all of it yet (up to its writer index)
+         * @throws RespProtocolException when the bytes are not RESP
+         */
+        int frameEnd(ByteBuf b, int from, boolean inline) {
+            int to = b.writerIndex();
+            while (true) {
+                int i = from + offset;
+                if (i >= to) {
                     return -1;
                 }
-                if (b.getByte((int) end - 2) != '\r' || b.getByte((int) end - 1) != '\n') {
-                    throw new RespProtocolException("bulk string not followed by CRLF");
+                if (depth > MAX_DEPTH) {
+                    throw new RespProtocolException("nesting deeper than " + MAX_DEPTH);
                 }
-                return (int) end;
-            }
-            case '*', '~', '>', '%', '|' -> {
-                crlf(b, lf);
-                long n = parseLong(b, i + 1, lf - 1);
-                if (n == -1 && t == '*') {
-                    return next;
+                int lf = lineFeed(b, Math.max(i, from + lineSearch), i, to);
+                if (lf < 0) {
+                    lineSearch = to - from;
+                    return -1;
                 }
-                if (n < 0 || n > Integer.MAX_VALUE / 2) {
-                    throw new RespProtocolException("invalid aggregate length " + n);
-                }
-                long count = t == '%' || t == '|' ? 2 * n : n;
-                int p = next;
-                for (long k = 0; k < count; k++) {
-                    p = scan(b, p, to, depth + 1, false);
-                    if (p < 0) {
-                        return -1;
+                lineSearch = lf - from;
+                linesParsed++;
+                byte t = b.getByte(i);
+                int next = lf + 1;
+                long end;
+                if (inline && depth == 0 && t != '*') {
+                    end = next; // Redis: a request not starting with '*' is an inline command
+                } else {
+                    switch (t) {
+                        case '+', '-', ':', ',', '#', '(', '_' -> {
+                            crlf(b, lf);
+                            end = next;
+                        }
+                        case '$', '!', '=' -> {
+                            crlf(b, lf);
+                            long len = parseLong(b, i + 1, lf - 1);
+                            if (len == -1 && t == '$') {
+                                end = next;
+                            } else {
+                                if (len < 0 || len > MAX_BULK_LENGTH) {
+                                    throw new RespProtocolException("invalid bulk length " + len);
+                                }
+                                end = next + len + 2;
+                                if (end > to) {
+                                    return -1;
+                                }
+                                if (b.getByte((int) end - 2) != '\r' || b.getByte((int) end - 1) != '\n') {
+                                    throw new RespProtocolException("bulk string not followed by CRLF");
+                                }
+                            }
+                        }
+                        case '*', '~', '>', '%', '|' -> {
+                            crlf(b, lf);
+                            long n = parseLong(b, i + 1, lf - 1);
+                            if (n == -1 && t == '*') {
+                                end = next;
+                            } else {
+                                if (n < 0 || n > Integer.MAX_VALUE / 2) {
+                                    throw new RespProtocolException("invalid aggregate length " + n);
+                                }
+                                // An attribute is followed by the value it annotates; both form one frame.
+                                long count = (t == '%' || t == '|' ? 2 * n : n) + (t == '|' ? 1 : 0);
+                                if (count > 0) {
+                                    remaining[depth++] = count;
+                                    offset = next - from;
+                                    continue;
+                                }
+                                end = next;
+                            }
+                        }
+                        default -> throw new RespProtocolException("invalid value type '" + (char) (t & 0xFF) + "'");
                     }
                 }
-                // An attribute is followed by the value it annotates; both form one frame.
-                return t == '|' ? scan(b, p, to, depth + 1, false) : p;
+                offset = (int) end - from;
+                while (depth > 0 && --remaining[depth - 1] == 0) {
+                    depth--;
+                }
+                if (depth == 0) {
+                    reset();
+                    return (int) end;
+                }
             }
-            default -> throw new RespProtocolException("invalid value type '" + (char) (t & 0xFF) + "'");
         }
     }
 
-    /** The index of the LF ending the line that starts at {@code i}, or -1 if not read yet. */
-    private static int lineFeed(ByteBuf b, int i, int to) {
-        int lf = b.indexOf(i, Math.min(to, i + MAX_LINE + 2), (byte) '\n');
+    /**
+     * The index of the LF ending the line that starts at {@code i}, searching from {@code search} (an index of
+     * that line already known to hold no LF before it), or -1 if not read yet.
+     */
+    private static int lineFeed(ByteBuf b, int search, int i, int to) {
+        int limit = Math.min(to, i + MAX_LINE + 2);
+        int lf = search >= limit ? -1 : b.indexOf(search, limit, (byte) '\n');
         if (lf < 0 && to - i > MAX_LINE + 1) {
             throw new RespProtocolException("line longer than " + MAX_LINE + " bytes");
         }

@@ -16,6 +16,8 @@ import dev.legate.testkit.NetworkFilterFakes.FakeUpstream;
 import dev.legate.testkit.NetworkFilterFakes.PendingConnect;
 import dev.legate.testkit.TestFactoryContext;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -257,6 +259,44 @@ class RedisProxyFilterTest {
         reply(u, "%1\r\n$5\r\nproto\r\n:3\r\n_\r\n");
         assertThat(conn.writtenString().substring(before)).isEqualTo("_\r\n");
         conn.onEvent(ConnectionEvent.LOCAL_CLOSE);
+    }
+
+    /** Delivers {@code s} as UTF-8 bytes, as a client such as redis-cli sends non-ASCII arguments. */
+    private static void receiveUtf8(FakeConnection conn, String s) {
+        ByteBuf b = Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+        conn.filter.onData(b, false);
+        b.release();
+    }
+
+    /**
+     * Configured strings are UTF-8 text, client arguments bytes: a UTF-8 prefix routes the keys that start
+     * with its bytes, remove_prefix cuts exactly those bytes, a non-ASCII key_formatter, username and password
+     * reach/compare as their UTF-8 bytes (not as '?').
+     */
+    @Test
+    void utf8PrefixesFormattersAndPasswordsCompareAsBytes() {
+        FakeCluster users = clusters.add(new FakeCluster("users", context.statsStore().root(), FakeHost.of(1)));
+        FakeCluster rest = cluster(2);
+        FakeConnection conn = connect("""
+                {"stat_prefix": "cache", "settings": {"op_timeout": "1s"},
+                 "downstream_auth_username": {"inline_string": "ユーザー"},
+                 "downstream_auth_password": {"inline_string": "pässwört"},
+                 "prefix_routes": {"routes": [{"prefix": "用户:", "remove_prefix": true, "key_formatter": "é{%KEY%}",
+                                               "cluster": "users"}],
+                                   "catch_all_route": {"cluster": "redis"}}}""");
+        receiveUtf8(conn, "AUTH ユーザー passwort\r\nAUTH ユーザー pässwört\r\nGET 用户:42\r\nGET 用户x\r\n");
+        assertThat(conn.written.toString(StandardCharsets.UTF_8))
+                .isEqualTo("-WRONGPASS invalid username-password pair\r\n+OK\r\n");
+        assertThat(users.connects).hasSize(1);
+        assertThat(rest.connects).hasSize(1);
+        FakeUpstream u = users.connects.get(0).ready();
+        FakeUpstream r = rest.connects.get(0).ready();
+        assertThat(u.written.toString(StandardCharsets.UTF_8)).isEqualTo("*2\r\n$3\r\nGET\r\n$6\r\né{42}\r\n");
+        assertThat(r.written.toString(StandardCharsets.UTF_8)).isEqualTo("*2\r\n$3\r\nGET\r\n$7\r\n用户x\r\n");
+        reply(u, "$1\r\nA\r\n");
+        reply(r, "$-1\r\n");
+        assertThat(conn.written.toString(StandardCharsets.UTF_8))
+                .isEqualTo("-WRONGPASS invalid username-password pair\r\n+OK\r\n$1\r\nA\r\n$-1\r\n");
     }
 
     @Test

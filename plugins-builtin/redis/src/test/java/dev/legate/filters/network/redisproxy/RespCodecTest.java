@@ -54,6 +54,80 @@ class RespCodecTest {
         two.release();
     }
 
+    /**
+     * A pipelined MSET of 2,000 keys fed one byte per read into a cumulation, as the filter does: the scanner
+     * finds its end exactly once, at its last byte, and parses each value's type line at most once per read
+     * that ends inside the value plus once more; a scanner that restarted at the frame's start on every read
+     * would parse about (reads x values / 2), millions of lines.
+     */
+    @Test
+    void aLargeFrameFedOneByteAtATimeIsScannedOnce() {
+        StringBuilder sb = new StringBuilder("*4001\r\n$4\r\nMSET\r\n");
+        for (int i = 0; i < 2000; i++) {
+            String k = "key:" + i;
+            String v = "value-" + i;
+            sb.append('$').append(k.length()).append("\r\n").append(k).append("\r\n");
+            sb.append('$').append(v.length()).append("\r\n").append(v).append("\r\n");
+        }
+        String frame = sb.toString();
+        byte[] bytes = (frame + "*1\r\n$4\r\nPING\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        RespDecoder.Scanner scanner = new RespDecoder.Scanner();
+        ByteBuf in = Unpooled.buffer(16);
+        try {
+            int found = -1;
+            int reads = 0;
+            for (int i = 0; i < frame.length(); i++) {
+                in.writeByte(bytes[i]);
+                reads++;
+                int end = scanner.frameEnd(in, 0, true);
+                if (end >= 0) {
+                    assertThat(found).as("a second frame end").isEqualTo(-1);
+                    found = end;
+                }
+            }
+            assertThat(found).isEqualTo(frame.length());
+            long values = 1 + 4001;
+            assertThat(scanner.linesParsed()).isLessThanOrEqualTo(reads + values);
+            RespValue v = RespDecoder.decode(in, 0, found, true);
+            assertThat(v.elements()).hasSize(4001);
+            assertThat(v.elements().get(4000).asString()).isEqualTo("value-1999");
+
+            // The next frame arrives in two reads into a cumulation that moved: the scan resumes by offset.
+            in.writeBytes(bytes, frame.length(), 7); // "*1\r\n$4\r"
+            assertThat(scanner.frameEnd(in, found, true)).isEqualTo(-1);
+            in.readerIndex(found);
+            in.discardReadBytes();
+            in.writeBytes(bytes, frame.length() + 7, bytes.length - frame.length() - 7);
+            assertThat(scanner.frameEnd(in, 0, true)).isEqualTo(in.writerIndex());
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void aScannerResumesAcrossEveryChunkingOfNestedResp3() {
+        String frame = "|1\r\n+ttl\r\n:3\r\n%2\r\n$1\r\na\r\n*2\r\n~0\r\n*-1\r\n+b\r\n>1\r\n$3\r\nxyz\r\n";
+        ByteBuf all = buf(frame);
+        assertThat(RespDecoder.frameEnd(all, 0, false)).isEqualTo(frame.length());
+        all.release();
+        for (int chunk = 1; chunk <= frame.length(); chunk++) {
+            RespDecoder.Scanner scanner = new RespDecoder.Scanner();
+            ByteBuf in = Unpooled.buffer();
+            try {
+                int end = -1;
+                for (int i = 0; i < frame.length(); i += chunk) {
+                    assertThat(end).as("chunk " + chunk + ": ended early").isEqualTo(-1);
+                    in.writeCharSequence(frame.substring(i, Math.min(frame.length(), i + chunk)),
+                            StandardCharsets.ISO_8859_1);
+                    end = scanner.frameEnd(in, 0, false);
+                }
+                assertThat(end).as("chunk " + chunk).isEqualTo(frame.length());
+            } finally {
+                in.release();
+            }
+        }
+    }
+
     @Test
     void resp2Values() {
         RespValue v = decode("*5\r\n+OK\r\n-ERR no\r\n:-42\r\n$-1\r\n$0\r\n\r\n", false);
