@@ -73,10 +73,10 @@ public final class NetworkFilterFakes {
     private NetworkFilterFakes() {
     }
 
-    /** A pooled direct buffer holding {@code s} (US-ASCII); the caller owns it. */
+    /** A pooled direct buffer holding {@code s}, one byte per char (ISO-8859-1: byte-exact); the caller owns it. */
     public static ByteBuf buf(String s) {
         ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer();
-        b.writeCharSequence(s, StandardCharsets.US_ASCII);
+        b.writeCharSequence(s, StandardCharsets.ISO_8859_1);
         return b;
     }
 
@@ -106,9 +106,9 @@ public final class NetworkFilterFakes {
             onEvent(ConnectionEvent.REMOTE_CLOSE);
         }
 
-        /** {@link #written} as US-ASCII text. */
+        /** {@link #written} as text, one char per byte (ISO-8859-1: byte-exact). */
         public String writtenString() {
-            return written.toString(StandardCharsets.US_ASCII);
+            return written.toString(StandardCharsets.ISO_8859_1);
         }
 
         /** Records {@code data}'s bytes (unless closed) and releases it: the buffer is transferred. */

@@ -11,8 +11,10 @@ import com.google.re2j.Pattern;
  * {@code Origin}) cannot stall an event loop or overflow its stack. Get one from
  * {@link RegexMatchers#compile(io.envoyproxy.envoy.type.matcher.v3.RegexMatcher, String)}.
  *
- * <p>Immutable and thread-safe: compiled on the main thread, used on any event loop. The methods never throw on a
- * non-null input.
+ * <p>Immutable and thread-safe: compiled on the main thread, used on any event loop. Matching never throws on a
+ * non-null input; {@link #replaceAll} throws {@link IllegalArgumentException} or
+ * {@link IndexOutOfBoundsException} for a replacement that names a group the pattern does not have, so check a
+ * configured replacement at load (as the HCM's {@code regex_rewrite} does).
  */
 public final class CompiledRegex {
 

@@ -124,7 +124,7 @@ public final class FactoryContextImpl implements FactoryContext {
             return factory.createRouteSpecificConfig(bound, this);
         } catch (ConfigException e) {
             throw e.under(path);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
             // A plugin's bug (or an unchecked error it did not translate) still names the entry.
             ConfigException wrapped = ConfigException.at(path, e.toString());
             wrapped.initCause(e);

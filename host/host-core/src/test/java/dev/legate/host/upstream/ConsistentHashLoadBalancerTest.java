@@ -235,19 +235,27 @@ class ConsistentHashLoadBalancerTest {
         HostSet set = set(counting, host(1, 1), host(2, 1), host(3, 1));
         assertThat(builds).hasValue(1);
         assertThat(set.hashTable).isNotNull();
-        Thread[] threads = new Thread[4];
-        for (int t = 0; t < threads.length; t++) {
-            long seed = t;
-            threads[t] = new Thread(() -> {
-                Random r = new Random(seed);
-                for (int i = 0; i < 2000; i++) {
-                    counting.chooseHost(set, new Ctx(i % 2 == 0 ? r.nextLong() : null));
-                }
-            });
-            threads[t].start();
-        }
-        for (Thread t : threads) {
-            t.join(10_000);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Integer>> picks = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                long seed = t;
+                picks.add(pool.submit(() -> {
+                    Random r = new Random(seed);
+                    int chosen = 0;
+                    for (int i = 0; i < 2000; i++) {
+                        if (counting.chooseHost(set, new Ctx(i % 2 == 0 ? r.nextLong() : null)) != null) {
+                            chosen++;
+                        }
+                    }
+                    return chosen;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : picks) {
+                assertThat(f.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(2000);
+            }
+        } finally {
+            pool.shutdownNow();
         }
         assertThat(builds).hasValue(1);
         // The balancers without a table build none.

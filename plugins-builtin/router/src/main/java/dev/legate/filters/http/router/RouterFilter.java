@@ -508,6 +508,12 @@ public final class RouterFilter implements HttpFilter {
                 public boolean shouldSelectAnotherHost(Host host) {
                     return lastHost != null && host.addressString().equals(lastHost.addressString());
                 }
+
+                /** Up to three more picks to move off the host that just failed. */
+                @Override
+                public int hostSelectionRetryCount() {
+                    return 3;
+                }
             };
         }
         Host host = cluster.chooseHost(retryLbContext);

@@ -8,6 +8,8 @@ import org.luaj.vm2.LuaClosure;
 import org.luaj.vm2.LuaError;
 import org.luaj.vm2.LuaTable;
 import org.luaj.vm2.LuaValue;
+import org.luaj.vm2.Varargs;
+import org.luaj.vm2.lib.VarArgFunction;
 import org.luaj.vm2.compiler.LuaC;
 import org.luaj.vm2.lib.Bit32Lib;
 import org.luaj.vm2.lib.CoroutineLib;
@@ -91,10 +93,19 @@ final class LuaState {
      * {@code loadfile} and {@code require}/{@code package} (file reads; there is no {@code io} library either),
      * and every {@code os} function but {@link #OS_FUNCTIONS} ({@code os.exit} would call {@code System.exit},
      * {@code os.execute} run a process, {@code os.remove}/{@code rename}/{@code tmpname} touch files). What stays
-     * is pure computation: {@code string}, {@code table}, {@code math}, {@code bit32}/{@code bit},
-     * {@code coroutine}, {@code load} of a string, {@code os.time}/{@code clock}/{@code date}.
+     * is computation: {@code string}, {@code table}, {@code math}, {@code bit32}/{@code bit}, {@code coroutine}
+     * (LuaJ runs each coroutine on a platform thread of its own, so they cost a thread each), {@code load} of a
+     * string, {@code os.time}/{@code clock}/{@code date}/{@code difftime}/{@code getenv}, and {@code print} (to
+     * standard output, as Envoy's LuaJIT does). {@code collectgarbage} does nothing and answers 0: in the JVM it
+     * would be {@code System.gc()}, which pauses every event loop.
      */
     static void sandbox(Globals globals) {
+        globals.set("collectgarbage", new VarArgFunction() {
+            @Override
+            public Varargs invoke(Varargs args) {
+                return LuaValue.valueOf(0);
+            }
+        });
         globals.set("dofile", LuaValue.NIL);
         globals.set("loadfile", LuaValue.NIL);
         globals.set("require", LuaValue.NIL);

@@ -24,7 +24,10 @@ import org.slf4j.Logger;
  * the event loop is parked in {@link ScriptCarrier#resume()}. Plain stream state (header maps, the buffered body)
  * is read and written directly in both cases; calls into the host ({@link #respond}, {@link #awaitHttpCall},
  * {@link #setBody}) run on the event loop ({@link #onLoop}). Any other thread (a LuaJ coroutine's) is refused
- * with a {@link ScriptUsageException} ({@link #checkThread}).
+ * with a {@link ScriptUsageException} ({@link #checkThread}) by the methods that read or change stream state
+ * and by {@link #onLoop}; a few read-only accessors ({@code streamInfo()}, {@code callbacks()},
+ * {@code isEndOfStream()}, {@code routeMetadata()}) do not check, so an engine must check the thread before it
+ * hands their results to a script (the Lua engine checks every handle call).
  *
  * <p>Waiting: {@code awaitX} returns {@code false} when the data is already there; otherwise it registers the
  * wait and returns {@code true}, and the engine must then suspend the script and return

@@ -363,6 +363,7 @@ class LuaFilterTest {
                       .. "," .. string.upper("a") .. "," .. math.floor(2.5))
                   local gen = coroutine.wrap(function() coroutine.yield(6 * 7) end)
                   h:add("x-coroutine", tostring(gen()))
+                  h:add("x-gc", tostring(collectgarbage("collect")) .. "," .. tostring(collectgarbage("count")))
                   if h:get("x-exit") then os.exit(1) end
                 end
                 """)) {
@@ -372,6 +373,7 @@ class LuaFilterTest {
             assertThat(h.decodedHeaders().get("x-globals")).isEqualTo("nil,nil,nil,nil,nil");
             assertThat(h.decodedHeaders().get("x-pure")).isEqualTo("number,number,string,A,2");
             assertThat(h.decodedHeaders().get("x-coroutine")).isEqualTo("42");
+            assertThat(h.decodedHeaders().get("x-gc")).as("collectgarbage never calls System.gc()").isEqualTo("0,0");
             assertThat(counter("lua.errors")).isZero();
         }
         try (HttpFilterHarness h = harness("function envoy_on_request(handle) os.exit(1) end")) {
