@@ -233,15 +233,22 @@ public final class ScriptHttpClient {
         }
 
         private void finish(HttpCallResult result) {
+            if (end()) {
+                done.accept(result);
+            }
+        }
+
+        /** Marks the call finished and stops its timer; {@code false} when it had finished already. */
+        private boolean end() {
             if (finished) {
-                return;
+                return false;
             }
             finished = true;
             if (timer != null) {
                 timer.cancel();
                 timer = null;
             }
-            done.accept(result);
+            return true;
         }
 
         private void resetStream() {
@@ -256,13 +263,8 @@ public final class ScriptHttpClient {
 
         @Override
         public void cancel() {
-            if (finished) {
+            if (!end()) {
                 return;
-            }
-            finished = true;
-            if (timer != null) {
-                timer.cancel();
-                timer = null;
             }
             if (poolRequest != null) {
                 poolRequest.cancel();
