@@ -3,6 +3,7 @@ package dev.legate.api.http;
 import dev.legate.api.StreamInfo;
 import dev.legate.api.stats.Stats;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the HTTP connection manager plugin hands the host's HTTP service: the compiled HCM settings, the
@@ -62,4 +63,17 @@ public interface HttpConnectionManagerConfig {
      */
     void onStreamComplete(HeaderMap requestHeaders, HeaderMap responseHeaders, HeaderMap responseTrailers,
                           StreamInfo streamInfo);
+
+    /** The HCM's {@code http2_protocol_options}, with Envoy's defaults for unset fields. */
+    default Http2Options http2Options() {
+        return Http2Options.DEFAULTS;
+    }
+
+    /**
+     * The HCM's {@code upgrade_configs}: upgrade type, lower case ({@code websocket}, or {@code connect} for
+     * CONNECT), to {@code enabled}. A type not listed is refused with 403, as in Envoy.
+     */
+    default Map<String, Boolean> upgradeConfigs() {
+        return Map.of();
+    }
 }

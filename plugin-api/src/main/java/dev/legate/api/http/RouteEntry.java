@@ -1,6 +1,7 @@
 package dev.legate.api.http;
 
 import dev.legate.api.StreamInfo;
+import java.util.Map;
 
 /**
  * A route that forwards upstream, compiled from Envoy's {@code RouteAction} (Envoy's {@code RouteEntry}).
@@ -39,4 +40,30 @@ public interface RouteEntry {
 
     /** Applies {@code response_headers_to_remove}/{@code response_headers_to_add} at all three levels. */
     void finalizeResponseHeaders(HeaderMap headers, StreamInfo streamInfo);
+
+    /**
+     * {@code max_grpc_timeout} (deprecated) or {@code max_stream_duration.grpc_timeout_header_max}, in
+     * milliseconds: the cap on a gRPC request's {@code grpc-timeout}. {@code -1} when neither is set (the
+     * {@code grpc-timeout} header is then ignored, as in Envoy); {@code 0} means no cap.
+     */
+    default long maxGrpcTimeoutMillis() {
+        return -1;
+    }
+
+    /**
+     * {@code grpc_timeout_offset} (deprecated) or {@code max_stream_duration.grpc_timeout_header_offset}, in
+     * milliseconds, subtracted from the effective {@code grpc-timeout} when it is larger; 0 by default.
+     */
+    default long grpcTimeoutOffsetMillis() {
+        return 0;
+    }
+
+    /**
+     * The route's {@code upgrade_configs}: upgrade type (lower case, e.g. {@code websocket}, {@code CONNECT})
+     * to {@code enabled}. A type missing here falls back to the HTTP connection manager's
+     * {@code upgrade_configs} (Envoy's {@code RouteEntry::upgradeMap}).
+     */
+    default Map<String, Boolean> upgradeMap() {
+        return Map.of();
+    }
 }

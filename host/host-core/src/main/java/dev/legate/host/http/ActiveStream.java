@@ -75,7 +75,7 @@ final class ActiveStream {
         }
     }
 
-    final Http1ConnectionHandler connection;
+    final ServerCodecConnection connection;
     final HttpConnectionManagerConfig config;
     final ConnectionManagerStats stats;
     final StreamInfoImpl info;
@@ -109,7 +109,7 @@ final class ActiveStream {
     private int readDisables;
     private List<WatermarkCallbacks> watermarkCallbacks;
 
-    ActiveStream(Http1ConnectionHandler connection, HttpConnectionManagerConfig config,
+    ActiveStream(ServerCodecConnection connection, HttpConnectionManagerConfig config,
                  ConnectionManagerStats stats, StreamInfoImpl info, Dispatcher dispatcher) {
         this.connection = connection;
         this.config = config;
@@ -118,7 +118,6 @@ final class ActiveStream {
         this.dispatcher = dispatcher;
         this.lastActivityNanos = connection.nanoTime();
         stats.rqTotal.inc();
-        stats.rqHttp1Total.inc();
         stats.rqActive.inc();
         armTimers();
     }
@@ -244,6 +243,25 @@ final class ActiveStream {
             return;
         }
         iterateData(dec, null, false, data, endStream);
+    }
+
+    /** Request trailers from the codec (HTTP/2; HTTP/1.1 drops them as Envoy does by default). */
+    void decodeTrailersFromCodec(HeaderMap trailers) {
+        touch();
+        remoteComplete = true;
+        if (destroyed || decoderAborted || filters.length == 0) {
+            if (!destroyed) {
+                disarmRequestTimer();
+            }
+            return;
+        }
+        dec.trailers = trailers;
+        iterateTrailers(dec, null, trailers);
+    }
+
+    /** The peer reset the stream (HTTP/2 RST_STREAM): like a closed connection, for this stream only. */
+    void onResetFromCodec() {
+        onConnectionClosed();
     }
 
     // ---------------------------------------------------------------- generic iteration
@@ -675,8 +693,7 @@ final class ActiveStream {
         if (!headersWritten || codecComplete) {
             return;
         }
-        // HTTP/1.1 trailers are dropped (Envoy's default: enable_trailers false); the message ends here.
-        connection.writeResponseData(this, null, true);
+        connection.writeResponseTrailers(this, trailers);
         onCodecComplete();
     }
 
@@ -724,7 +741,7 @@ final class ActiveStream {
         }
     }
 
-    /** Resets the stream: on HTTP/1.1 the connection closes without flushing. */
+    /** Resets the stream: on HTTP/1.1 the connection closes without flushing, on HTTP/2 RST_STREAM. */
     void resetStream() {
         if (destroyed) {
             return;
@@ -733,7 +750,7 @@ final class ActiveStream {
         info.setResponseFlag(ResponseFlag.LOCAL_RESET);
         decoderAborted = true;
         destroy();
-        connection.closeNow();
+        connection.resetStream(this);
     }
 
     /** The connection closed under the stream. */
@@ -790,7 +807,7 @@ final class ActiveStream {
         releaseBuffer(enc);
         while (readDisables > 0) {
             readDisables--;
-            connection.readDisable(false);
+            connection.readDisable(this, false);
         }
         watermarkCallbacks = null;
         connection.onStreamDestroyed(this);
@@ -805,11 +822,11 @@ final class ActiveStream {
         if (disable) {
             readDisables++;
             stats.flowControlPausedReading.inc();
-            connection.readDisable(true);
+            connection.readDisable(this, true);
         } else if (readDisables > 0) {
             readDisables--;
             stats.flowControlResumedReading.inc();
-            connection.readDisable(false);
+            connection.readDisable(this, false);
         }
     }
 

@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * Every {@link HttpObject} it receives is released exactly once: headers objects here, body buffers by the
  * stream they are handed to.
  */
-final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
+final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implements ServerCodecConnection {
 
     private static final Logger log = LoggerFactory.getLogger(Http1ConnectionHandler.class);
 
@@ -98,32 +98,38 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     // ---------------------------------------------------------------- accessors for streams
 
-    /** The event loop's clock (a test's EmbeddedChannel can advance it). */
-    long nanoTime() {
+    @Override
+    public long nanoTime() {
         return ticker.nanoTime();
     }
 
-    long id() {
+    @Override
+    public long id() {
         return conn.id();
     }
 
-    ByteBufAllocator alloc() {
+    @Override
+    public ByteBufAllocator alloc() {
         return ctx.alloc();
     }
 
-    int bufferLimit() {
+    @Override
+    public int bufferLimit() {
         return conn.bufferLimit();
     }
 
-    ClusterManager clusterManager() {
+    @Override
+    public ClusterManager clusterManager() {
         return conn.clusterManager();
     }
 
-    boolean aboveHighWatermark() {
+    @Override
+    public boolean aboveHighWatermark() {
         return aboveHighWatermark;
     }
 
-    void readDisable(boolean disable) {
+    @Override
+    public void readDisable(ActiveStream s, boolean disable) {
         if (!closed) {
             conn.readDisable(disable);
         }
@@ -429,6 +435,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private ActiveStream newStream() {
         StreamInfoImpl info = new StreamInfoImpl(conn.remoteAddress(), conn.localAddress(), "HTTP/1.1");
         ActiveStream s = new ActiveStream(this, config, stats, info, dispatcher);
+        stats.rqHttp1Total.inc();
         stream = s;
         return s;
     }
@@ -448,7 +455,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     // ---------------------------------------------------------------- writes (from the stream)
 
-    void write1xx(ActiveStream s, HeaderMap headers) {
+    @Override
+    public void write1xx(ActiveStream s, HeaderMap headers) {
         if (closed) {
             return;
         }
@@ -462,7 +470,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(r, ctx.voidPromise());
     }
 
-    void writeResponseHeaders(ActiveStream s, HeaderMap headers, boolean endStream) {
+    @Override
+    public void writeResponseHeaders(ActiveStream s, HeaderMap headers, boolean endStream) {
         if (closed) {
             return;
         }
@@ -508,8 +517,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Writes body ({@code data} transferred; may be null for "end only"). */
-    void writeResponseData(ActiveStream s, ByteBuf data, boolean endStream) {
+    @Override
+    public void writeResponseData(ActiveStream s, ByteBuf data, boolean endStream) {
         if (closed || s.head) {
             if (data != null) {
                 data.release();
@@ -537,6 +546,12 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         flushLater();
     }
 
+    /** HTTP/1.1 response trailers are dropped (Envoy's default: {@code enable_trailers} false); the message ends. */
+    @Override
+    public void writeResponseTrailers(ActiveStream s, HeaderMap trailers) {
+        writeResponseData(s, null, true);
+    }
+
     private static LastHttpContent releaseAndEmptyLast(ByteBuf data) {
         data.release();
         return LastHttpContent.EMPTY_LAST_CONTENT;
@@ -559,7 +574,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     // ---------------------------------------------------------------- stream end, close
 
-    void onStreamDestroyed(ActiveStream s) {
+    @Override
+    public void onStreamDestroyed(ActiveStream s) {
         if (stream != s) {
             return;
         }
@@ -594,7 +610,13 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Closes the connection at once (a reset on HTTP/1.1). */
+    /** A reset on HTTP/1.1 closes the connection at once. */
+    @Override
+    public void resetStream(ActiveStream s) {
+        closeNow();
+    }
+
+    /** Closes the connection at once. */
     void closeNow() {
         if (!closed) {
             localClose = true;
