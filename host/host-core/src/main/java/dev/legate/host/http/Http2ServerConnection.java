@@ -225,14 +225,13 @@ final class Http2ServerConnection extends ChannelDuplexHandler {
             localClose = true;
             return;
         }
-        localClose = true;
-        ctx.close();
+        ctx.close(); // an I/O error: the peer's doing, not a local close
     }
 
     /** Every close from this side passes here on its way to the codec, which turns it into GOAWAY + drain. */
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (!closed) {
+        if (!closed && ctx.channel().isActive()) {
             localClose = true;
         }
         ctx.close(promise);

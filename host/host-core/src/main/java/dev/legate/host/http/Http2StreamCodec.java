@@ -446,6 +446,12 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         if (te != null && !TRAILERS.contentEqualsIgnoreCase(te.trim())) {
             headers.remove(TE);
         }
+        String expect = headers.get("expect");
+        if (expect != null && !config.proxy100Continue() && "100-continue".equalsIgnoreCase(expect.trim())) {
+            // Envoy's ActiveStream::decodeHeaders: 100 Continue is answered here, the expect header removed.
+            headers.remove("expect");
+            write1xx(s, null);
+        }
         if (headers.authority() == null || headers.authority().isEmpty()) {
             s.remoteComplete = endStream;
             s.sendLocalReply(400, "", null, "missing_host_header");
