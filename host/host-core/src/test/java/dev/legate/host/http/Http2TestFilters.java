@@ -66,8 +66,15 @@ final class Http2TestFilters {
      * answers "ok" with trailers {@code grpc-status: 0}.
      */
     static final class EchoFilter implements HttpFilter {
+        /** {@code /stream/<n>}: bytes written so far, and how often the downstream went above its watermark. */
+        static final java.util.concurrent.atomic.AtomicLong STREAMED = new java.util.concurrent.atomic.AtomicLong();
+        static final java.util.concurrent.atomic.AtomicInteger ABOVE = new java.util.concurrent.atomic.AtomicInteger();
+
         private final HttpFilterCallbacks cb;
         private boolean waiting;
+        private long toStream;
+        private boolean paused;
+        private boolean destroyed;
 
         EchoFilter(HttpFilterCallbacks cb) {
             this.cb = cb;
@@ -96,6 +103,27 @@ final class Http2TestFilters {
             resp.set("x-echo-cookie", String.valueOf(headers.get("cookie")));
             resp.set("x-echo-host", String.valueOf(headers.get("host")));
             resp.set("keep-alive", "timeout=5");
+            if (headers.path() != null && headers.path().startsWith("/stream/")) {
+                toStream = Long.parseLong(headers.path().substring("/stream/".length()));
+                STREAMED.set(0);
+                cb.addDownstreamWatermarkCallbacks(new dev.legate.api.network.WatermarkCallbacks() {
+                    @Override
+                    public void onAboveWriteBufferHighWatermark() {
+                        ABOVE.incrementAndGet();
+                        paused = true;
+                    }
+
+                    @Override
+                    public void onBelowWriteBufferLowWatermark() {
+                        paused = false;
+                        cb.dispatcher().execute(EchoFilter.this::pump);
+                    }
+                });
+                waiting = true;
+                cb.encodeHeaders(resp, false);
+                pump();
+                return FilterHeadersStatus.STOP_ITERATION;
+            }
             if ("/trailers".equals(headers.path())) {
                 cb.encodeHeaders(resp, false);
                 cb.encodeData(io.netty.buffer.ByteBufUtil.writeUtf8(io.netty.buffer.ByteBufAllocator.DEFAULT, "ok"),
@@ -107,6 +135,22 @@ final class Http2TestFilters {
             }
             cb.encodeHeaders(resp, endStream);
             return FilterHeadersStatus.STOP_ITERATION;
+        }
+
+        /** Writes 16 KiB chunks while the downstream is below its watermark (what the router does). */
+        private void pump() {
+            while (!paused && !destroyed && toStream > 0) {
+                int n = (int) Math.min(16_384, toStream);
+                toStream -= n;
+                STREAMED.addAndGet(n);
+                ByteBuf chunk = io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(n).writeZero(n);
+                cb.encodeData(chunk, toStream == 0);
+            }
+        }
+
+        @Override
+        public void onDestroy() {
+            destroyed = true;
         }
 
         @Override
