@@ -12,12 +12,6 @@ public enum ResetReason {
     LOCAL_RESET("local reset"),
     OVERFLOW("overflow"),
     REMOTE_RESET("remote reset"),
-    /**
-     * The upstream HTTP/2 peer refused the stream before processing it ({@code RST_STREAM REFUSED_STREAM}, or
-     * a stream above a GOAWAY's last-stream-id): safe to retry on another connection (Envoy's
-     * {@code RemoteRefusedStreamReset}, retried under {@code retry_on: refused-stream} and {@code reset}).
-     */
-    REMOTE_REFUSED_STREAM_RESET("remote refused stream reset"),
     PROTOCOL_ERROR("protocol error");
 
     private final String text;

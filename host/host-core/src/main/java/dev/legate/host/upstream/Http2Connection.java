@@ -53,8 +53,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A connection that received GOAWAY, reached {@code max_requests_per_connection}, or whose pool drains takes
  * no new stream and closes once its streams are done; streams above the GOAWAY's last-stream-id, and streams
- * the peer resets with {@code REFUSED_STREAM}, end with {@link ResetReason#REMOTE_REFUSED_STREAM_RESET} (safe to
- * retry). A connection with no stream closes after {@code idle_timeout} (GOAWAY, then close).
+ * the peer resets with {@code REFUSED_STREAM}, end with {@link #REFUSED} (safe to retry). A connection with no
+ * stream closes after {@code idle_timeout} (GOAWAY, then close).
  */
 final class Http2Connection extends ChannelInboundHandlerAdapter {
 
@@ -62,6 +62,15 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     /** Envoy's default {@code max_response_headers_kb}: 60 KiB of response headers (SETTINGS_MAX_HEADER_LIST_SIZE). */
     private static final int MAX_HEADER_LIST_SIZE = 60 * 1024;
+
+    /**
+     * The reset reason of a stream the peer refused ({@code RST_STREAM REFUSED_STREAM}, or above a GOAWAY's
+     * last-stream-id). Envoy has a distinct {@code RemoteRefusedStreamReset} ("remote refused stream reset",
+     * response flag UR, retried under {@code retry_on: refused-stream}); the SPI's {@link ResetReason} has no such
+     * value yet, so these streams report {@link ResetReason#REMOTE_RESET}, which the router retries under
+     * {@code retry_on: reset}, {@code 5xx} and {@code gateway-error}. Counted in {@code http2.stream_refused_errors}.
+     */
+    static final ResetReason REFUSED = ResetReason.REMOTE_RESET;
 
     enum State { CONNECTING, READY, CLOSED }
 
@@ -510,14 +519,15 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 stats.http2.rxReset.inc();
                 if (r.errorCode() == Http2Error.REFUSED_STREAM.code()) {
                     stats.http2.streamRefusedErrors.inc();
-                    pendingReason = ResetReason.REMOTE_REFUSED_STREAM_RESET;
+                    pendingReason = REFUSED;
                 } else {
                     pendingReason = ResetReason.REMOTE_RESET;
                 }
             } else if (evt instanceof Http2GoAwayFrame g) {
                 // This stream is above the GOAWAY's last-stream-id: the peer never processed it.
                 g.release();
-                pendingReason = ResetReason.REMOTE_REFUSED_STREAM_RESET;
+                stats.http2.streamRefusedErrors.inc();
+                pendingReason = REFUSED;
                 ctx.close();
                 return;
             }
@@ -557,8 +567,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             if (!finished && !responseEnded) {
                 finished = true;
                 countEnd(true);
-                ResetReason reason = pendingReason != null ? pendingReason
-                        : goAwayReceived ? ResetReason.REMOTE_REFUSED_STREAM_RESET : ResetReason.CONNECTION_TERMINATION;
+                ResetReason reason = pendingReason != null ? pendingReason : ResetReason.CONNECTION_TERMINATION;
                 if (child != null) {
                     handler.onReset(reason, "");
                 }
