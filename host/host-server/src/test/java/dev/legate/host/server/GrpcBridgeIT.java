@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * gRPC for HTTP/1.1 clients, end to end: the JDK's HttpClient, forced to HTTP/1.1, calls a real grpc-java server
  * (the interop suite's {@code TestServiceImpl}, plus a byte-level service that fails after a message) through the
  * built distribution, whose cluster speaks HTTP/2 upstream.
+ * gRPC-Web is also called over HTTP/2 (curl with prior knowledge).
  * <ul>
  *   <li>listener {@code bridge}: {@code envoy.filters.http.grpc_http1_bridge} ({@code upgrade_protobuf_to_grpc},
  *       {@code ignore_query_parameters}) — a length-prefixed message POSTed as {@code application/grpc} comes back
@@ -231,6 +232,26 @@ class GrpcBridgeIT {
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.headers().firstValue("grpc-status")).hasValue("13");
         assertThat(r.headers().firstValue("grpc-message")).hasValue("Bad gRPC-web request, invalid base64 data.");
+    }
+
+    @Test
+    void grpcWebTextOverHttp2DownstreamWithCurl() throws Exception {
+        SimpleRequest req = SimpleRequest.newBuilder().setResponseSize(4).build();
+        String body = Base64.getEncoder().encodeToString(frame(0, req.toByteArray()));
+        Process p = new ProcessBuilder("curl", "-sS", "-i", "--http2-prior-knowledge", "-m", "10",
+                "-H", "content-type: application/grpc-web-text", "-H", "accept: application/grpc-web-text",
+                "-H", "x-grpc-web: 1", "--data-binary", body,
+                proxy.uri("web", "/grpc.testing.TestService/UnaryCall").toString())
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(out).startsWith("HTTP/2 200").contains("content-type: application/grpc-web-text+proto");
+        String text = out.substring(out.indexOf("\r\n\r\n") + 4);
+        List<byte[]> frames = frames(decodeBase64Blocks(text));
+        assertThat(frames).hasSize(2);
+        assertThat(SimpleResponse.parseFrom(payload(frames.get(0))).getPayload().getBody().size()).isEqualTo(4);
+        assertThat(new String(frames.get(1), StandardCharsets.ISO_8859_1))
+                .startsWith("\u0080").contains("grpc-status:0\r\n");
     }
 
     // ---------------------------------------------------------------- helpers
