@@ -31,7 +31,9 @@ public final class GrpcClusterStats {
 
     /** The first element of the stat names. */
     public enum Protocol {
+        /** {@code grpc.}: the grpc_stats filter (and message counts and times, whatever the protocol). */
         GRPC("grpc."),
+        /** {@code grpc-web.}: the grpc_web filter's call counters. */
         GRPC_WEB("grpc-web.");
 
         final String prefix;

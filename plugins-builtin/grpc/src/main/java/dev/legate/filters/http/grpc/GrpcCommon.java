@@ -2,6 +2,8 @@ package dev.legate.filters.http.grpc;
 
 import dev.legate.api.http.HeaderMap;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What Envoy's gRPC filters share about the protocol (Envoy's {@code Grpc::Common}, source/common/grpc/common.cc,
@@ -14,12 +16,21 @@ public final class GrpcCommon {
     public static final String CONTENT_TYPE_GRPC = "application/grpc";
     /** {@code application/x-protobuf}. */
     public static final String CONTENT_TYPE_PROTOBUF = "application/x-protobuf";
+    /** The {@code content-type} header. */
     public static final String CONTENT_TYPE = "content-type";
+    /** The {@code content-length} header. */
     public static final String CONTENT_LENGTH = "content-length";
+    /** The gRPC status code, in trailers or in the headers of a trailers-only response. */
     public static final String GRPC_STATUS = "grpc-status";
+    /** The percent-encoded gRPC status message. */
     public static final String GRPC_MESSAGE = "grpc-message";
 
-    /** The service and method of a gRPC request path {@code /<service>/<method>}. */
+    /**
+     * The service and method of a gRPC request path {@code /<service>/<method>}.
+     *
+     * @param service the fully qualified service, e.g. {@code grpc.testing.TestService}
+     * @param method  the method, e.g. {@code UnaryCall}
+     */
     public record RequestNames(String service, String method) {
     }
 
@@ -133,7 +144,7 @@ public final class GrpcCommon {
 
     /** Removes every entry of {@code headers} (Envoy's {@code HeaderMap::clear}). */
     public static void clear(HeaderMap headers) {
-        java.util.List<String> names = new java.util.ArrayList<>(headers.size());
+        List<String> names = new ArrayList<>(headers.size());
         headers.forEach((name, value) -> names.add(name));
         for (String name : names) {
             headers.remove(name);

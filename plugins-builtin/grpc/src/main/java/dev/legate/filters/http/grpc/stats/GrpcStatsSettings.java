@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.core.v3.GrpcMethodList;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_stats.v3.FilterConfig;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_stats.v3.FilterObject;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -35,6 +36,7 @@ public record GrpcStatsSettings(boolean emitFilterState, boolean enableUpstreamS
     public static final StateKey<FilterObject> FILTER_STATE =
             StateKey.of("envoy.filters.http.grpc_stats", FilterObject.class);
 
+    /** Copies {@code allowlist} (immutable); {@code null} stays {@code null}. */
     public GrpcStatsSettings {
         allowlist = allowlist == null ? null : Map.copyOf(allowlist);
     }
@@ -61,7 +63,7 @@ public record GrpcStatsSettings(boolean emitFilterState, boolean enableUpstreamS
                     throw ConfigException.at(path + ".method_names", "[] (expected: at least one method)");
                 }
                 allowlist.merge(s.getName(), Set.copyOf(s.getMethodNamesList()), (a, b) -> {
-                    java.util.Set<String> u = new java.util.HashSet<>(a);
+                    Set<String> u = new HashSet<>(a);
                     u.addAll(b);
                     return Set.copyOf(u);
                 });
