@@ -48,8 +48,9 @@ final class GrpcStatsFilter implements HttpFilter {
     private boolean doStatTracking;
     private Stats cluster;
     private RequestNames names;
-    private final GrpcFrameDecoder requestFrames = new GrpcFrameDecoder();
-    private final GrpcFrameDecoder responseFrames = new GrpcFrameDecoder();
+    /** Made for a gRPC request / response only, so that other traffic costs nothing. */
+    private GrpcFrameDecoder requestFrames;
+    private GrpcFrameDecoder responseFrames;
     private long requestEndNanos = -1;
     private boolean upstreamCharged;
 
@@ -64,6 +65,7 @@ final class GrpcStatsFilter implements HttpFilter {
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
         grpcRequest = GrpcCommon.isGrpcRequestHeaders(headers);
         if (grpcRequest) {
+            requestFrames = new GrpcFrameDecoder();
             cluster = GrpcClusterStats.clusterScope(callbacks);
             RequestNames fromPath = cluster == null ? null : GrpcCommon.resolveServiceAndMethod(headers.path());
             if (fromPath != null) {
@@ -106,6 +108,9 @@ final class GrpcStatsFilter implements HttpFilter {
     @Override
     public FilterHeadersStatus encodeHeaders(HeaderMap headers, boolean endStream) {
         grpcResponse = GrpcCommon.isGrpcResponseHeaders(headers, endStream);
+        if (grpcResponse && responseFrames == null) {
+            responseFrames = new GrpcFrameDecoder();
+        }
         if (doStatTracking) {
             GrpcClusterStats.chargeStatus(cluster, GrpcClusterStats.Protocol.GRPC, names,
                     headers.get(GrpcCommon.GRPC_STATUS));
@@ -147,8 +152,8 @@ final class GrpcStatsFilter implements HttpFilter {
             return;
         }
         callbacks.streamInfo().setState(GrpcStatsSettings.FILTER_STATE, FilterObject.newBuilder()
-                .setRequestMessageCount(requestFrames.frameCount())
-                .setResponseMessageCount(responseFrames.frameCount())
+                .setRequestMessageCount(requestFrames == null ? 0 : requestFrames.frameCount())
+                .setResponseMessageCount(responseFrames == null ? 0 : responseFrames.frameCount())
                 .build());
     }
 
