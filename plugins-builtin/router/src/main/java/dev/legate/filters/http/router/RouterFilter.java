@@ -53,12 +53,29 @@ import java.util.function.Consumer;
  *       response started downstream, the downstream stream is reset instead.</li>
  *   <li>Global timeout ({@code timeout}, 15 s default, from the end of the downstream request): 504
  *       {@code upstream request timeout}, {@code UT}, {@code upstream_response_timeout},
- *       {@code cluster.<c>.upstream_rq_timeout}. Per-try timeout (from the attempt's stream being ready and the
+ *       {@code cluster.<c>.upstream_rq_timeout} (also counted when it fires during a streamed response, which is
+ *       then reset). Per-try timeout (from the attempt's stream being ready and the
  *       request complete): {@code upstream_rq_per_try_timeout}, then a retry or 504 with details
  *       {@code upstream_per_try_timeout}.</li>
  *   <li>Retries: {@code retry_on} / {@code x-envoy-retry-on}, {@code num_retries} / {@code x-envoy-max-retries},
  *       the cluster's {@code max_retries} breaker, fully jittered exponential back-off; a retried 5xx is never
  *       sent downstream and is charged under {@code cluster.<c>.retry.upstream_rq_<code>}.</li>
+ *   <li>gRPC ({@code content-type} {@code application/grpc[+...]} and a {@code :path}, Envoy's
+ *       {@code isGrpcRequestHeaders}): under the route's {@code max_grpc_timeout} the global timeout is the
+ *       request's {@code grpc-timeout} (infinite when absent or malformed) less {@code grpc_timeout_offset}, capped
+ *       at {@code max_grpc_timeout} (0: no cap), and {@code grpc-timeout} is rewritten upstream to what the attempt
+ *       has (per try, and what is left on a retry). Under {@code max_stream_duration} the route's {@code timeout}
+ *       does not apply; {@code grpc_timeout_header_max}/{@code grpc_timeout_header_offset} or
+ *       {@code max_stream_duration} limit the stream (a timer Envoy keeps in the connection manager; here from
+ *       this filter's {@code decodeHeaders}): 504 (408 before the request ended)
+ *       {@code downstream duration timeout}, {@code grpc-status: 4}, details {@code max_duration_timeout},
+ *       {@code http.<sp>.downstream_rq_max_duration_reached}. The host turns every local reply to a gRPC
+ *       request into a trailers-only 200 with {@code grpc-status} mapped from the status (404 UNIMPLEMENTED,
+ *       503/504 UNAVAILABLE, ...). The {@code retry_on} conditions {@code cancelled}, {@code deadline-exceeded},
+ *       {@code internal}, {@code resource-exhausted}, {@code unavailable} (and {@code x-envoy-retry-grpc-on})
+ *       fire on the {@code grpc-status} of response headers (a trailers-only answer), never on trailers.
+ *       {@code suppress_grpc_request_failure_code_stats} drops {@code upstream_rq_<code>}/{@code <N>xx} of gRPC
+ *       requests. Trailers pass both ways; request trailers are replayed on a retry.</li>
  *   <li>The request's {@code x-envoy-max-retries}, {@code x-envoy-retry-on}, {@code x-envoy-retry-grpc-on},
  *       {@code x-envoy-retriable-status-codes}, {@code x-envoy-upstream-rq-timeout-ms} and
  *       {@code x-envoy-upstream-rq-per-try-timeout-ms} are consumed and removed;
