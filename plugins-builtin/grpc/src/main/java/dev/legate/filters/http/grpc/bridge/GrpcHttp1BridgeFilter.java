@@ -8,7 +8,8 @@ import dev.legate.api.http.FilterTrailersStatus;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
-import dev.legate.filters.http.grpc.GrpcCommon;
+import dev.legate.api.http.GrpcCommon;
+import dev.legate.filters.http.grpc.GrpcSupport;
 import dev.legate.filters.http.grpc.GrpcFrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -53,14 +54,14 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
-        if (settings.upgradeProtobufToGrpc() && GrpcCommon.isProtobufRequestHeaders(headers)) {
+        if (settings.upgradeProtobufToGrpc() && GrpcSupport.isProtobufRequestHeaders(headers)) {
             doFraming = true;
-            headers.set(GrpcCommon.CONTENT_TYPE, GrpcCommon.CONTENT_TYPE_GRPC);
-            headers.remove(GrpcCommon.CONTENT_LENGTH); // the message length is in the gRPC frame
+            headers.set(GrpcSupport.CONTENT_TYPE, GrpcCommon.CONTENT_TYPE);
+            headers.remove(GrpcSupport.CONTENT_LENGTH); // the message length is in the gRPC frame
             callbacks.clearRouteCache();
         }
         String protocol = callbacks.streamInfo().protocol();
-        if (GrpcCommon.isGrpcRequestHeaders(headers) && ("HTTP/1.1".equals(protocol) || "HTTP/1.0".equals(protocol))) {
+        if (GrpcCommon.isGrpcRequest(headers) && ("HTTP/1.1".equals(protocol) || "HTTP/1.0".equals(protocol))) {
             doBridging = true;
         }
         if (doBridging && settings.ignoreQueryParameters()) {
@@ -143,7 +144,7 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
         }
         // The body is complete: a content-length lets an HTTP/1.1 client tell a whole response from a cut one.
         ByteBuf held = callbacks.encodingBuffer();
-        responseHeaders.set(GrpcCommon.CONTENT_LENGTH, Integer.toString(held == null ? 0 : held.readableBytes()));
+        responseHeaders.set(GrpcSupport.CONTENT_LENGTH, Integer.toString(held == null ? 0 : held.readableBytes()));
         // The HTTP/1 codec drops the trailers and ends the message.
         return FilterTrailersStatus.CONTINUE;
     }

@@ -10,8 +10,9 @@ import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.api.stats.Stats;
 import dev.legate.filters.http.grpc.GrpcClusterStats;
-import dev.legate.filters.http.grpc.GrpcCommon;
-import dev.legate.filters.http.grpc.GrpcCommon.RequestNames;
+import dev.legate.api.http.GrpcCommon;
+import dev.legate.filters.http.grpc.GrpcSupport;
+import dev.legate.filters.http.grpc.GrpcSupport.RequestNames;
 import dev.legate.filters.http.grpc.GrpcFrameDecoder;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_stats.v3.FilterObject;
 import io.netty.buffer.ByteBuf;
@@ -63,11 +64,11 @@ final class GrpcStatsFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
-        grpcRequest = GrpcCommon.isGrpcRequestHeaders(headers);
+        grpcRequest = GrpcCommon.isGrpcRequest(headers);
         if (grpcRequest) {
             requestFrames = new GrpcFrameDecoder();
             cluster = GrpcClusterStats.clusterScope(callbacks);
-            RequestNames fromPath = cluster == null ? null : GrpcCommon.resolveServiceAndMethod(headers.path());
+            RequestNames fromPath = cluster == null ? null : GrpcSupport.resolveServiceAndMethod(headers.path());
             if (fromPath != null) {
                 // Counted even when not by name: then in the bucket without service and method.
                 doStatTracking = true;
@@ -107,7 +108,7 @@ final class GrpcStatsFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus encodeHeaders(HeaderMap headers, boolean endStream) {
-        grpcResponse = GrpcCommon.isGrpcResponseHeaders(headers, endStream);
+        grpcResponse = GrpcSupport.isGrpcResponseHeaders(headers, endStream);
         if (grpcResponse && responseFrames == null) {
             responseFrames = new GrpcFrameDecoder();
         }

@@ -10,8 +10,9 @@ import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.api.stats.Stats;
 import dev.legate.filters.http.grpc.GrpcClusterStats;
-import dev.legate.filters.http.grpc.GrpcCommon;
-import dev.legate.filters.http.grpc.GrpcCommon.RequestNames;
+import dev.legate.api.http.GrpcCommon;
+import dev.legate.filters.http.grpc.GrpcSupport;
+import dev.legate.filters.http.grpc.GrpcSupport.RequestNames;
 import dev.legate.filters.http.grpc.GrpcFrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -91,17 +92,17 @@ final class GrpcWebFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
-        String contentType = headers.get(GrpcCommon.CONTENT_TYPE);
+        String contentType = headers.get(GrpcSupport.CONTENT_TYPE);
         if (headers.path() == null || contentType == null || !CONTENT_TYPES.contains(contentType)) {
             return FilterHeadersStatus.CONTINUE;
         }
         isGrpcWebRequest = true;
         // content-length counted the HTTP/1.1 body (base64 in text mode), not what goes upstream.
-        headers.remove(GrpcCommon.CONTENT_LENGTH);
+        headers.remove(GrpcSupport.CONTENT_LENGTH);
         cluster = GrpcClusterStats.clusterScope(callbacks);
-        requestNames = cluster == null ? null : GrpcCommon.resolveServiceAndMethod(headers.path());
+        requestNames = cluster == null ? null : GrpcSupport.resolveServiceAndMethod(headers.path());
         isTextRequest = contentType.equals(GRPC_WEB_TEXT) || contentType.equals(GRPC_WEB_TEXT_PROTO);
-        headers.set(GrpcCommon.CONTENT_TYPE, GrpcCommon.CONTENT_TYPE_GRPC);
+        headers.set(GrpcSupport.CONTENT_TYPE, GrpcCommon.CONTENT_TYPE);
         String accept = headers.get("accept");
         isTextResponse = GRPC_WEB_TEXT.equals(accept) || GRPC_WEB_TEXT_PROTO.equals(accept);
         headers.set("te", "trailers");
@@ -161,10 +162,10 @@ final class GrpcWebFilter implements HttpFilter {
             return FilterHeadersStatus.CONTINUE;
         }
         chargeStat(headers);
-        needsTransformation = !GrpcCommon.isGrpcResponseHeaders(headers, endStream)
+        needsTransformation = !GrpcSupport.isGrpcResponseHeaders(headers, endStream)
                 && !isProtoEncodedGrpcWebResponseHeaders(headers);
-        headers.remove(GrpcCommon.CONTENT_LENGTH);
-        headers.set(GrpcCommon.CONTENT_TYPE, isTextResponse ? GRPC_WEB_TEXT_PROTO : GRPC_WEB_PROTO);
+        headers.remove(GrpcSupport.CONTENT_LENGTH);
+        headers.set(GrpcSupport.CONTENT_TYPE, isTextResponse ? GRPC_WEB_TEXT_PROTO : GRPC_WEB_PROTO);
         if (endStream || !needsTransformation) {
             return FilterHeadersStatus.CONTINUE;
         }
@@ -233,7 +234,7 @@ final class GrpcWebFilter implements HttpFilter {
             return FilterTrailersStatus.CONTINUE;
         }
         ByteBuf frame = trailerFrame(trailers, ByteBufAllocator.DEFAULT);
-        GrpcCommon.clear(trailers); // they are in the body now
+        GrpcSupport.clear(trailers); // they are in the body now
         if (isTextResponse) {
             ByteBuf text = ByteBufAllocator.DEFAULT.buffer((frame.readableBytes() + 2) / 3 * 4);
             try {
@@ -293,7 +294,7 @@ final class GrpcWebFilter implements HttpFilter {
         if (headers.status() != 200) {
             return false;
         }
-        String ct = headers.get(GrpcCommon.CONTENT_TYPE);
+        String ct = headers.get(GrpcSupport.CONTENT_TYPE);
         if (ct == null) {
             return false;
         }
@@ -330,10 +331,10 @@ final class GrpcWebFilter implements HttpFilter {
         if (responseHeaders == null) {
             return;
         }
-        responseHeaders.set(GrpcCommon.GRPC_MESSAGE, GrpcCommon.percentEncode(message));
+        responseHeaders.set(GrpcCommon.GRPC_MESSAGE, GrpcSupport.percentEncode(message));
         responseHeaders.set(GrpcCommon.GRPC_STATUS,
                 Integer.toString(GrpcCommon.httpToGrpcStatus(responseHeaders.status())));
-        responseHeaders.set(GrpcCommon.CONTENT_LENGTH, "0");
+        responseHeaders.set(GrpcSupport.CONTENT_LENGTH, "0");
     }
 
     private void chargeStat(HeaderMap headersOrTrailers) {

@@ -1,29 +1,24 @@
 package dev.legate.filters.http.grpc;
 
+import dev.legate.api.http.GrpcCommon;
 import dev.legate.api.http.HeaderMap;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What Envoy's gRPC filters share about the protocol (Envoy's {@code Grpc::Common}, source/common/grpc/common.cc,
- * and {@code Http::Utility::PercentEncoding}): content types, request classification, the {@code /service/method}
- * path, the HTTP → gRPC status mapping and the {@code grpc-message} percent-encoding. Stateless; any thread.
+ * What the gRPC filters share beyond the SPI's {@link GrpcCommon} (which has the gRPC content type, request
+ * classification, {@code httpToGrpcStatus} and the percent-encoding of a string): Envoy's
+ * {@code isGrpcResponseHeaders}, {@code isProtobufRequestHeaders} and {@code resolveServiceAndMethod}
+ * (source/common/grpc/common.cc), and the percent-encoding of raw body bytes. Stateless; any thread.
  */
-public final class GrpcCommon {
+public final class GrpcSupport {
 
-    /** {@code application/grpc}. */
-    public static final String CONTENT_TYPE_GRPC = "application/grpc";
     /** {@code application/x-protobuf}. */
     public static final String CONTENT_TYPE_PROTOBUF = "application/x-protobuf";
     /** The {@code content-type} header. */
     public static final String CONTENT_TYPE = "content-type";
     /** The {@code content-length} header. */
     public static final String CONTENT_LENGTH = "content-length";
-    /** The gRPC status code, in trailers or in the headers of a trailers-only response. */
-    public static final String GRPC_STATUS = "grpc-status";
-    /** The percent-encoded gRPC status message. */
-    public static final String GRPC_MESSAGE = "grpc-message";
 
     /**
      * The service and method of a gRPC request path {@code /<service>/<method>}.
@@ -34,22 +29,7 @@ public final class GrpcCommon {
     public record RequestNames(String service, String method) {
     }
 
-    private GrpcCommon() {
-    }
-
-    /**
-     * Envoy's {@code hasGrpcContentType}: {@code content-type} is exactly {@code application/grpc} or starts with
-     * {@code application/grpc+} ({@code application/grpc-web} is not gRPC). Case-sensitive, as in Envoy.
-     */
-    public static boolean hasGrpcContentType(HeaderMap headers) {
-        String ct = headers.get(CONTENT_TYPE);
-        return ct != null && ct.startsWith(CONTENT_TYPE_GRPC)
-                && (ct.length() == CONTENT_TYPE_GRPC.length() || ct.charAt(CONTENT_TYPE_GRPC.length()) == '+');
-    }
-
-    /** Envoy's {@code isGrpcRequestHeaders}: a {@code :path} and a gRPC content type. */
-    public static boolean isGrpcRequestHeaders(HeaderMap headers) {
-        return headers.path() != null && hasGrpcContentType(headers);
+    private GrpcSupport() {
     }
 
     /** Envoy's {@code isProtobufRequestHeaders}: a {@code :path} and {@code content-type: application/x-protobuf}. */
@@ -63,9 +43,9 @@ public final class GrpcCommon {
      */
     public static boolean isGrpcResponseHeaders(HeaderMap headers, boolean endStream) {
         if (endStream) {
-            return headers.contains(GRPC_STATUS);
+            return headers.contains(GrpcCommon.GRPC_STATUS);
         }
-        return headers.status() == 200 && hasGrpcContentType(headers);
+        return headers.status() == 200 && GrpcCommon.hasGrpcContentType(headers);
     }
 
     /**
@@ -107,21 +87,10 @@ public final class GrpcCommon {
         return parts == 2 ? new RequestNames(first, second) : null;
     }
 
-    /** Envoy's {@code Grpc::Utility::httpToGrpcStatus} (grpc/doc/http-grpc-status-mapping.md). */
-    public static int httpToGrpcStatus(int httpStatus) {
-        return switch (httpStatus) {
-            case 400 -> 13; // INTERNAL
-            case 401 -> 16; // UNAUTHENTICATED
-            case 403 -> 7;  // PERMISSION_DENIED
-            case 404 -> 12; // UNIMPLEMENTED
-            case 429, 502, 503, 504 -> 14; // UNAVAILABLE
-            default -> 2;   // UNKNOWN
-        };
-    }
-
     /**
-     * Envoy's {@code PercentEncoding::encode(value, "%")} over raw bytes, for {@code grpc-message}: bytes below
-     * 0x20, from 0x7E up, and {@code %} become {@code %XX} (upper-case hex); the rest is kept.
+     * Envoy's {@code PercentEncoding::encode(value, "%")} over raw bytes (a response body turned into
+     * {@code grpc-message}, which need not be UTF-8): bytes below 0x20, from 0x7E up, and {@code %} become
+     * {@code %XX} (upper-case hex). For a string use {@link GrpcCommon#percentEncode(String)}.
      */
     public static String percentEncode(byte[] bytes) {
         StringBuilder sb = new StringBuilder(bytes.length + 16);
@@ -135,11 +104,6 @@ public final class GrpcCommon {
             }
         }
         return sb.toString();
-    }
-
-    /** {@link #percentEncode(byte[])} of the UTF-8 bytes of {@code value}. */
-    public static String percentEncode(String value) {
-        return percentEncode(value.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Removes every entry of {@code headers} (Envoy's {@code HeaderMap::clear}). */
