@@ -44,6 +44,10 @@ final class ConnectionManagerStats {
     final Histogram rqTimeMs;
     final Counter flowControlPausedReading;
     final Counter flowControlResumedReading;
+    // HTTP upgrades (WebSocket): accepted upgrades, and requests refused because the route does not allow them.
+    final Counter cxUpgradesTotal;
+    final Gauge cxUpgradesActive;
+    final Counter rqWsOnNonWsRoute;
 
     ConnectionManagerStats(Stats s) {
         cxTotal = s.counter("downstream_cx_total");
@@ -78,6 +82,9 @@ final class ConnectionManagerStats {
         rqTimeMs = s.histogram("downstream_rq_time");
         flowControlPausedReading = s.counter("downstream_flow_control_paused_reading_total");
         flowControlResumedReading = s.counter("downstream_flow_control_resumed_reading_total");
+        cxUpgradesTotal = s.counter("downstream_cx_upgrades_total");
+        cxUpgradesActive = s.gauge("downstream_cx_upgrades_active");
+        rqWsOnNonWsRoute = s.counter("downstream_rq_ws_on_non_ws_route");
     }
 
     /** Charges {@code downstream_rq_<class>xx} when response headers are encoded (local replies included). */

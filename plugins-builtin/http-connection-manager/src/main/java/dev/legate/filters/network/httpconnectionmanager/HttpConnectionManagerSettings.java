@@ -16,6 +16,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -89,9 +90,16 @@ public final class HttpConnectionManagerSettings implements HttpConnectionManage
     }
 
     private final Options o;
+    /** {@code upgrade_configs}: lower-case upgrade type to {@code enabled}. */
+    private final Map<String, Boolean> upgradeConfigs;
 
     HttpConnectionManagerSettings(Options options) {
+        this(options, Map.of());
+    }
+
+    HttpConnectionManagerSettings(Options options, Map<String, Boolean> upgradeConfigs) {
         this.o = requireNonNull(options, "options");
+        this.upgradeConfigs = Map.copyOf(requireNonNull(upgradeConfigs, "upgradeConfigs"));
     }
 
     /** The route table (for tests and tools). */
@@ -144,6 +152,11 @@ public final class HttpConnectionManagerSettings implements HttpConnectionManage
     @Override
     public List<HttpFilterChainEntry> filterChain() {
         return o.filterChain();
+    }
+
+    @Override
+    public Map<String, Boolean> upgradeConfigs() {
+        return upgradeConfigs;
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.legate.api.StreamInfo;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.RetryPolicy;
 import dev.legate.api.http.RouteEntry;
+import java.util.Map;
 
 /**
  * A route that forwards upstream, compiled from {@code RouteAction} (Envoy's {@code RouteEntryImplBase}).
@@ -17,7 +18,8 @@ final class ForwardingEntry implements RouteEntry {
     record Action(int clusterNotFoundResponseCode, long timeoutMillis, long idleTimeoutMillis, RetryPolicy retryPolicy,
                   boolean autoHostRewrite, String hostRewriteLiteral, String hostRewriteHeader,
                   boolean appendXForwardedHost, PathRewriter pathRewriter, CompiledMatch match,
-                  HeaderMutations[] requestMutations, HeaderMutations[] responseMutations) {
+                  HeaderMutations[] requestMutations, HeaderMutations[] responseMutations,
+                  Map<String, Boolean> upgradeMap) {
     }
 
     /**
@@ -80,6 +82,12 @@ final class ForwardingEntry implements RouteEntry {
     @Override
     public boolean autoHostRewrite() {
         return action.autoHostRewrite();
+    }
+
+    /** {@code upgrade_configs} of the route: lower-case type to {@code enabled}. */
+    @Override
+    public Map<String, Boolean> upgradeMap() {
+        return action.upgradeMap();
     }
 
     /**
