@@ -10,6 +10,7 @@ import dev.legate.api.stats.Stats;
 import dev.legate.host.stats.StatsStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** An HCM config for tests: settings in public fields, a real stats store, and a log of finished streams. */
 final class TestHttpConfig implements HttpConnectionManagerConfig {
@@ -32,6 +33,7 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
     Route route;
     CodecType codecType = CodecType.AUTO;
     int routeLookups;
+    Map<String, Boolean> upgradeConfigs = Map.of();
 
     long counter(String name) {
         return store.counter("http.test." + name);
@@ -50,6 +52,7 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
     @Override public long connectionIdleTimeoutMillis() { return connectionIdleTimeoutMillis; }
     @Override public boolean proxy100Continue() { return proxy100Continue; }
     @Override public List<HttpFilterChainEntry> filterChain() { return chain; }
+    @Override public Map<String, Boolean> upgradeConfigs() { return upgradeConfigs; }
     @Override
     public Route route(HeaderMap requestHeaders, StreamInfo streamInfo) {
         routeLookups++;
