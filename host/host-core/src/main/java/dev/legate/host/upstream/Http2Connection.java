@@ -468,6 +468,13 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         }
 
         private void onHeadersFrame(Http2HeadersFrame hf) {
+            boolean end = hf.isEndStream();
+            if (!responseHeaders && !end) {
+                CharSequence raw = hf.headers().status();
+                if (raw != null && raw.length() == 3 && raw.charAt(0) == '1') {
+                    return; // 1xx informational responses are not delivered (SPI)
+                }
+            }
             HeaderMap map;
             try {
                 map = Http2HeaderConversion.toHeaderMap(hf.headers(), responseHeaders ? null : upgradeProtocol);
@@ -475,14 +482,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 protocolError(e);
                 return;
             }
-            boolean end = hf.isEndStream();
             if (!responseHeaders) {
-                int code = map.status();
-                if (code >= 100 && code < 200 && !end) {
-                    return; // 1xx informational responses are not delivered (SPI)
-                }
                 responseHeaders = true;
-                status = code;
+                status = map.status();
                 if (end) {
                     endResponse();
                 }
