@@ -569,7 +569,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             if (!finished && !responseEnded) {
                 finished = true;
                 countEnd(true);
-                ResetReason reason = pendingReason != null ? pendingReason : ResetReason.CONNECTION_TERMINATION;
+                // A stream that never reached the wire on a GOAWAY'd connection (held by the stream-buffering
+                // encoder above the peer's limit) was not processed either: safe to retry.
+                boolean neverSent = child != null && !Http2CodecUtil.isStreamIdValid(child.stream().id());
+                ResetReason reason = pendingReason != null ? pendingReason
+                        : goAwayReceived && neverSent ? REFUSED : ResetReason.CONNECTION_TERMINATION;
                 if (child != null) {
                     handler.onReset(reason, "");
                 }

@@ -351,6 +351,16 @@ class Http2ConnectionPoolTest {
     }
 
     @Test
+    void responseHeadersAbove60KiBResetTheStreamAsAProtocolError() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        assertThat(send(c, "GET", "/bigheader", null)).isEqualTo("reset PROTOCOL_ERROR");
+        String port = String.valueOf(origin.port());
+        assertThat(cm.renderClustersText()).contains("origin::127.0.0.1:" + port + "::rq_error::1\n");
+        waitFor(() -> stats.gauge("cluster.origin.http2.streams_active") == 0);
+    }
+
+    @Test
     void resetSendsRstStreamAndTheConnectionSurvives() throws Exception {
         origin = new TestHttp2Server(0);
         UpstreamCluster c = cluster(origin.port(), "", "");

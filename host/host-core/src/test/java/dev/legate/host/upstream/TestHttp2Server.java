@@ -39,8 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code /hold} waits until {@link #releaseHeld()}; {@code /rst} resets the stream (INTERNAL_ERROR) after its
  * headers; {@code /refuse} resets it with REFUSED_STREAM; {@code /goaway} sends GOAWAY with a last-stream-id
  * just below this stream (it is refused; earlier streams carry on); {@code /big} answers 1 MiB;
- * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}; {@code /sink}
- * reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
+ * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}; {@code /bigheader}
+ * answers with a 70 KiB header; {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
  * {@code :protocol} when the request has one (extended CONNECT; the server advertises it).
  */
 final class TestHttp2Server implements AutoCloseable {
@@ -73,7 +73,8 @@ final class TestHttp2Server implements AutoCloseable {
                         if (maxConcurrentStreams > 0) {
                             s.maxConcurrentStreams(maxConcurrentStreams);
                         }
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(s).build(),
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(s)
+                                        .encoderIgnoreMaxHeaderListSize(true).build(),
                                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                                     @Override
                                     protected void initChannel(Http2StreamChannel sc) {
@@ -213,6 +214,9 @@ final class TestHttp2Server implements AutoCloseable {
             }
             Http2Headers h = new DefaultHttp2Headers().status(path.equals("/500") ? "500" : "200");
             h.set("x-method", method);
+            if (path.equals("/bigheader")) {
+                h.set("x-big", "v".repeat(70 * 1024));
+            }
             if (path.equals("/big")) {
                 ctx.write(new DefaultHttp2HeadersFrame(h));
                 int chunk = 16 * 1024;
