@@ -16,6 +16,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -26,6 +27,7 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -151,7 +153,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 state = State.READY;
                 int extra = options.initialConnectionWindowSize() - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
                 if (extra > 0) {
-                    // A WINDOW_UPDATE on stream 0 raises the connection window (Envoy's initial_connection_window_size).
+                    // A WINDOW_UPDATE on stream 0 raises the connection window (initial_connection_window_size).
                     channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(extra));
                 }
                 pool.onConnected(this);
@@ -408,7 +410,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 return;
             }
             requestComplete = true;
-            io.netty.handler.codec.http2.Http2Headers h = new io.netty.handler.codec.http2.DefaultHttp2Headers(false);
+            Http2Headers h = new DefaultHttp2Headers(false);
             trailers.forEach((k, v) -> {
                 if (!k.startsWith(":")) {
                     h.add(k, v);
