@@ -362,6 +362,25 @@ class Http2SocketTest {
     }
 
     @Test
+    void drainTimeoutBoundsTheGracefulClose() throws Exception {
+        cfg.drainTimeoutMillis = 300;
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("GET", "/wait"), true).sync();
+        waitFor(() -> accepted.size() == 1 && cfg.counter("downstream_rq_total") == 1);
+        long t0 = System.nanoTime();
+        accepted.get(0).close();
+        assertThat(c.goAway(3000)).isNotNull();
+        assertThat(c.channel.closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(ms).as("closed after drain_timeout, not at once and not never").isBetween(250L, 4000L);
+        assertThat(s.done.get(3, TimeUnit.SECONDS).headers()).isNull();
+        waitFor(() -> cfg.counter("downstream_cx_destroy_active_rq") == 1
+                && cfg.counter("downstream_rq_rx_reset") == 1);
+    }
+
+    @Test
     void aConnectionErrorIsAnsweredWithGoAwayAndAClose() throws Exception {
         start();
         H2TestClient c = client();
