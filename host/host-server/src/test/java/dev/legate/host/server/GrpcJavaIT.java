@@ -6,9 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -81,7 +87,7 @@ class GrpcJavaIT {
     static void start() {
         executor = Executors.newScheduledThreadPool(2);
         service = new Service(executor);
-        server = GrpcSupport.server(service);
+        server = GrpcSupport.server(service.definition());
         String routes = """
                 { virtual_hosts: [ { name: grpc, domains: ["*"], routes: [
                   { match: { prefix: "/grpc.testing.TestService/", headers: [ { name: x-route, string_match: { exact: capped } } ] },
@@ -215,6 +221,7 @@ class GrpcJavaIT {
 
     @Test
     void clientDeadlineEndsTheCallAndTheServerSeesTheCancel() throws Exception {
+        blocking().emptyCall(EmptyProtos.Empty.getDefaultInstance());  // connections up: the deadline is all the call's
         CountDownLatch cancelled = service.expectCancel();
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> TestServiceGrpc.newBlockingStub(channel).withDeadlineAfter(500, TimeUnit.MILLISECONDS)
@@ -227,6 +234,7 @@ class GrpcJavaIT {
 
     @Test
     void routeMaxGrpcTimeoutCapsALongerClientDeadline() throws Exception {
+        blocking().emptyCall(EmptyProtos.Empty.getDefaultInstance());
         CountDownLatch cancelled = service.expectCancel();
         Metadata capped = new Metadata();
         capped.put(Metadata.Key.of("x-route", Metadata.ASCII_STRING_MARSHALLER), "capped");
@@ -393,8 +401,7 @@ class GrpcJavaIT {
      * and the SHA-256 of the request payload in {@code hostname}, or fails with {@code response_status}; server streaming answers one message per
      * {@code response_parameters} after its {@code interval_us} (on {@code timers}, never a blocked thread), or — for
      * {@code size: -1} — floods 64 KiB messages as fast as flow control lets it, counting the bytes; client streaming
-     * sums the payload sizes; bidi echoes each payload. Every streaming call reports a cancellation to
-     * {@link #expectCancel()}.
+     * sums the payload sizes; bidi echoes each payload. {@link #definition()} reports cancelled calls.
      */
     static final class Service extends TestServiceGrpc.TestServiceImplBase {
         final ScheduledExecutorService timers;
@@ -417,9 +424,31 @@ class GrpcJavaIT {
             return a;
         }
 
-        private void watchCancel(StreamObserver<?> observer) {
-            CountDownLatch l = cancel.get();
-            ((ServerCallStreamObserver<?>) observer).setOnCancelHandler(l::countDown);
+        /**
+         * The service behind an interceptor that reports every cancelled call to {@link #expectCancel()}'s latch,
+         * including a call cancelled before its method ran (a deadline spent on the way).
+         */
+        ServerServiceDefinition definition() {
+            return ServerInterceptors.intercept(this, new ServerInterceptor() {
+                @Override
+                public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                        ServerCallHandler<Q, R> next) {
+                    CountDownLatch l = cancel.get();
+                    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+                        @Override
+                        public void onCancel() {
+                            l.countDown();
+                            super.onCancel();
+                        }
+                    };
+                }
+            });
+        }
+
+        @Override
+        public void emptyCall(EmptyProtos.Empty request, StreamObserver<EmptyProtos.Empty> out) {
+            out.onNext(request);
+            out.onCompleted();
         }
 
         @Override
@@ -436,7 +465,6 @@ class GrpcJavaIT {
 
         @Override
         public void streamingOutputCall(StreamingOutputCallRequest request, StreamObserver<StreamingOutputCallResponse> out) {
-            watchCancel(out);
             ServerCallStreamObserver<StreamingOutputCallResponse> call = (ServerCallStreamObserver<StreamingOutputCallResponse>) out;
             if (request.getResponseParametersCount() == 1 && request.getResponseParameters(0).getSize() == -1) {
                 flood(call, flood.get());
@@ -485,7 +513,6 @@ class GrpcJavaIT {
 
         @Override
         public StreamObserver<StreamingInputCallRequest> streamingInputCall(StreamObserver<StreamingInputCallResponse> out) {
-            watchCancel(out);
             AtomicLong total = new AtomicLong();
             return new StreamObserver<>() {
                 @Override
@@ -507,7 +534,6 @@ class GrpcJavaIT {
 
         @Override
         public StreamObserver<StreamingOutputCallRequest> fullDuplexCall(StreamObserver<StreamingOutputCallResponse> out) {
-            watchCancel(out);
             return new StreamObserver<>() {
                 @Override
                 public void onNext(StreamingOutputCallRequest value) {

@@ -1,9 +1,9 @@
 package dev.legate.host.server;
 
-import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.testing.integration.TestServiceImpl;
@@ -27,7 +27,7 @@ final class GrpcSupport {
     }
 
     /** A grpc-java server (Netty transport, plaintext) on 127.0.0.1, an ephemeral port, serving {@code service}. */
-    static Server server(BindableService service) {
+    static Server server(ServerServiceDefinition service) {
         try {
             return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                     .maxInboundMessageSize(MAX_MESSAGE).addService(service).build().start();

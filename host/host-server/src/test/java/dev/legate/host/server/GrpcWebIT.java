@@ -49,7 +49,7 @@ class GrpcWebIT {
     @BeforeAll
     static void start() throws Exception {
         executor = Executors.newScheduledThreadPool(1);
-        server = GrpcSupport.server(new GrpcJavaIT.Service(executor));
+        server = GrpcSupport.server(new GrpcJavaIT.Service(executor).definition());
         String routes = """
                 { virtual_hosts: [ { name: web, domains: ["*"],
                     typed_per_filter_config: { envoy.filters.http.cors: {
