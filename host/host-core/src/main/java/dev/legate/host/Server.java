@@ -413,7 +413,7 @@ public final class Server implements AutoCloseable {
                             b.bootstrap.getStaticResources().getClustersList(), b.stats, b.workers);
                     ConfigBinder binder = new ConfigBinder(b.types, b.plugins.registry());
                     FactoryContextImpl.Shared shared = new FactoryContextImpl.Shared(b.plugins.registry(), binder,
-                            b.clusterManager, new HttpConnectionServiceImpl(), b.node.getId(), b.node.getCluster(),
+                            b.clusterManager, new HttpConnectionServiceImpl(b.stats.root()), b.node.getId(), b.node.getCluster(),
                             loaded.configDirectory(), validateOnly, b.closeables);
                     b.listeners = new ListenerManager(b.bootstrap.getStaticResources().getListenersList(),
                             b.plugins.registry(), binder, new FactoryContextImpl(shared, b.stats.root()));

@@ -64,6 +64,14 @@ public interface HttpConnectionManagerConfig {
     void onStreamComplete(HeaderMap requestHeaders, HeaderMap responseHeaders, HeaderMap responseTrailers,
                           StreamInfo streamInfo);
 
+    /**
+     * The HCM's {@code drain_timeout} in ms (Envoy's default 5000): how long an HTTP/2 connection that is closing
+     * (GOAWAY sent) lets its active streams finish before it closes.
+     */
+    default long drainTimeoutMillis() {
+        return 5000;
+    }
+
     /** The HCM's {@code http2_protocol_options}, with Envoy's defaults for unset fields. */
     default Http2Options http2Options() {
         return Http2Options.DEFAULTS;

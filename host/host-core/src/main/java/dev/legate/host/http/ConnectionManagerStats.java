@@ -44,6 +44,9 @@ final class ConnectionManagerStats {
     final Histogram rqTimeMs;
     final Counter flowControlPausedReading;
     final Counter flowControlResumedReading;
+    final Counter cxHttp2Total;
+    final Gauge cxHttp2Active;
+    final Counter rqHttp2Total;
 
     ConnectionManagerStats(Stats s) {
         cxTotal = s.counter("downstream_cx_total");
@@ -78,6 +81,9 @@ final class ConnectionManagerStats {
         rqTimeMs = s.histogram("downstream_rq_time");
         flowControlPausedReading = s.counter("downstream_flow_control_paused_reading_total");
         flowControlResumedReading = s.counter("downstream_flow_control_resumed_reading_total");
+        cxHttp2Total = s.counter("downstream_cx_http2_total");
+        cxHttp2Active = s.gauge("downstream_cx_http2_active");
+        rqHttp2Total = s.counter("downstream_rq_http2_total");
     }
 
     /** Charges {@code downstream_rq_<class>xx} when response headers are encoded (local replies included). */

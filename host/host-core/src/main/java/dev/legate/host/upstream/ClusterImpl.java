@@ -59,7 +59,7 @@ final class ClusterImpl implements UpstreamCluster {
         this.settings = settings;
         this.channels = channels;
         this.scope = root.scope("cluster." + settings.statName);
-        this.stats = new ClusterStats(scope);
+        this.stats = new ClusterStats(scope, settings.http2 != null);
         this.resources = new ResourceManagerImpl(settings.defaultThresholds, scope);
         this.lb = LoadBalancer.of(settings);
         if (settings.discovery == ClusterSettings.Discovery.STATIC) {
@@ -273,7 +273,8 @@ final class ClusterImpl implements UpstreamCluster {
     }
 
     /**
-     * This loop's HTTP/1.1 pool for {@code host}.
+     * This loop's HTTP pool for {@code host}: an {@link Http2ConnectionPoolImpl} (multiplexed) when the cluster
+     * speaks HTTP/2 ({@link ClusterSettings#http2}), otherwise an {@link HttpConnectionPoolImpl} (HTTP/1.1).
      *
      * @throws IllegalArgumentException when {@code host} is not of this cluster's kind or {@code dispatcher}
      *                                  is not the host's {@link NettyDispatcher}
@@ -283,6 +284,10 @@ final class ClusterImpl implements UpstreamCluster {
     public HttpConnectionPool httpConnectionPool(Host host, Dispatcher dispatcher) {
         LoopPools lp = loopPools(dispatcher);
         HostImpl h = hostImpl(host);
+        if (settings.http2 != null) {
+            HttpConnectionPool pool2 = lp.http2.get(h);
+            return pool2 != null ? pool2 : lp.http2.computeIfAbsent(h, k -> new Http2ConnectionPoolImpl(this, k, lp.loop));
+        }
         HttpConnectionPool pool = lp.http.get(h);  // the common case: no lambda, no allocation
         return pool != null ? pool : lp.http.computeIfAbsent(h, k -> new HttpConnectionPoolImpl(this, k, lp.loop));
     }
@@ -325,6 +330,7 @@ final class ClusterImpl implements UpstreamCluster {
     private static final class LoopPools {
         final EventLoop loop;
         final Map<HostImpl, HttpConnectionPoolImpl> http = new HashMap<>();
+        final Map<HostImpl, Http2ConnectionPoolImpl> http2 = new HashMap<>();
         final Map<HostImpl, TcpConnectionPoolImpl> tcp = new HashMap<>();
 
         LoopPools(EventLoop loop) {
@@ -338,6 +344,10 @@ final class ClusterImpl implements UpstreamCluster {
                 if (p != null) {
                     p.drain();
                 }
+                Http2ConnectionPoolImpl p2 = http2.remove(h);
+                if (p2 != null) {
+                    p2.drain();
+                }
                 tcp.remove(h);
             }
         }
@@ -345,6 +355,8 @@ final class ClusterImpl implements UpstreamCluster {
         void close() {
             http.values().forEach(HttpConnectionPoolImpl::drain);
             http.clear();
+            http2.values().forEach(Http2ConnectionPoolImpl::drain);
+            http2.clear();
             tcp.clear();
         }
     }

@@ -8,10 +8,12 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.legate.api.ConfigException;
+import dev.legate.api.http.Http2Options;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
@@ -53,6 +55,14 @@ final class ClusterSettings {
     /** Envoy's bound on {@code maglev_lb_config.table_size}. */
     static final long MAX_MAGLEV_TABLE_SIZE = 5000011;
 
+    /**
+     * Envoy's upstream HTTP/2 defaults ({@code Http2::Utility::OptionsLimits}): {@code max_concurrent_streams}
+     * 2147483647 (then bounded by the peer's {@code SETTINGS_MAX_CONCURRENT_STREAMS}), windows 256 MiB,
+     * {@code hpack_table_size} 4096.
+     */
+    static final Http2Options UPSTREAM_HTTP2_DEFAULTS = new Http2Options(Integer.MAX_VALUE, 268_435_456,
+            268_435_456, false, 4096);
+
     /** Circuit-breaker thresholds of one priority. */
     record Thresholds(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries) {
         static final Thresholds DEFAULTS = new Thresholds(1024, 1024, 1024, 3);
@@ -91,6 +101,12 @@ final class ClusterSettings {
     final boolean waitForWarm;
     final long idleTimeoutMillis;
     final long maxRequestsPerConnection;
+    /**
+     * The cluster's HTTP/2 options when it speaks HTTP/2 to its hosts (cleartext, prior knowledge), chosen by
+     * {@code typed_extension_protocol_options[...HttpProtocolOptions].explicit_http_config.http2_protocol_options}
+     * or the legacy {@code http2_protocol_options}; {@code null} for HTTP/1.1.
+     */
+    final Http2Options http2;
     final List<EndpointSpec> endpoints;
 
     private ClusterSettings(Cluster c, String path) {
@@ -303,6 +319,8 @@ final class ClusterSettings {
         if (c.hasHttpProtocolOptions()) {
             checkFields(c.getHttpProtocolOptions(), path + ".http_protocol_options", Set.of(), Set.of());
         }
+        Http2Options h2 = c.hasHttp2ProtocolOptions()
+                ? http2Options(c.getHttp2ProtocolOptions(), path + ".http2_protocol_options") : null;
         for (Map.Entry<String, Any> e : c.getTypedExtensionProtocolOptionsMap().entrySet()) {
             String p = path + ".typed_extension_protocol_options[\"" + e.getKey() + "\"]";
             if (!e.getKey().equals(HTTP_PROTOCOL_OPTIONS_KEY)) {
@@ -320,8 +338,19 @@ final class ClusterSettings {
             if (o.hasExplicitHttpConfig()) {
                 var x = o.getExplicitHttpConfig();
                 String xp = p + ".explicit_http_config";
-                checkFields(x, xp, Set.of("http_protocol_options"), Set.of());
-                checkFields(x.getHttpProtocolOptions(), xp + ".http_protocol_options", Set.of(), Set.of());
+                checkFields(x, xp, Set.of("http_protocol_options", "http2_protocol_options"), Set.of());
+                if (x.hasHttpProtocolOptions()) {
+                    checkFields(x.getHttpProtocolOptions(), xp + ".http_protocol_options", Set.of(), Set.of());
+                }
+                if (x.hasHttp2ProtocolOptions()) {
+                    if (c.hasHttp2ProtocolOptions()) {
+                        // Envoy: "cannot specify both legacy and typed protocol options"
+                        throw ConfigException.at(path + ".http2_protocol_options",
+                                "set together with " + xp.substring(path.length() + 1)
+                                + ".http2_protocol_options (expected: one of them)");
+                    }
+                    h2 = http2Options(x.getHttp2ProtocolOptions(), xp + ".http2_protocol_options");
+                }
             }
             if (o.hasCommonHttpProtocolOptions()) {
                 HttpProtocolOptions co = o.getCommonHttpProtocolOptions();
@@ -336,6 +365,7 @@ final class ClusterSettings {
         }
         idleTimeoutMillis = idle;
         maxRequestsPerConnection = maxRequests;
+        http2 = h2;
 
         endpoints = parseEndpoints(c, path);
         if (discovery == Discovery.LOGICAL_DNS && endpoints.size() != 1) {
@@ -461,7 +491,8 @@ final class ClusterSettings {
                         "least_request_lb_config", "round_robin_lb_config", "common_lb_config",
                         "ring_hash_lb_config", "maglev_lb_config",
                         "typed_extension_protocol_options", "common_http_protocol_options",
-                        "http_protocol_options", "max_requests_per_connection", "cluster_type" -> {
+                        "http_protocol_options", "http2_protocol_options", "max_requests_per_connection",
+                        "cluster_type" -> {
                     // used (or checked in detail) by the constructor
                 }
                 case "respect_dns_ttl" -> log.warn("{}.respect_dns_ttl: not supported yet, ignored "
@@ -474,6 +505,49 @@ final class ClusterSettings {
                 default -> throw ConfigException.at(path + "." + n, "not supported yet");
             }
         }
+    }
+
+    /**
+     * Compiles an upstream {@link Http2ProtocolOptions} (Envoy's {@code Http2::Utility::initializeAndValidateOptions}
+     * ranges). Used: {@code max_concurrent_streams} (1..2147483647), {@code initial_stream_window_size} and
+     * {@code initial_connection_window_size} (65535..2147483647), {@code hpack_table_size}. Warned: the flood
+     * limits (Netty applies its own), {@code allow_connect} (a server-side setting), {@code allow_metadata},
+     * {@code max_metadata_size}, {@code stream_error_on_invalid_http_messaging},
+     * {@code override_stream_error_on_invalid_http_message}, {@code use_oghttp2_codec}. Anything else (e.g.
+     * {@code connection_keepalive}, {@code custom_settings_parameters}) is an error.
+     */
+    static Http2Options http2Options(Http2ProtocolOptions o, String path) {
+        checkFields(o, path, Set.of("hpack_table_size", "max_concurrent_streams", "initial_stream_window_size",
+                "initial_connection_window_size"), Set.of("allow_connect", "allow_metadata", "max_outbound_frames",
+                "max_outbound_control_frames", "max_consecutive_inbound_frames_with_empty_payload",
+                "max_inbound_priority_frames_per_stream", "max_inbound_window_update_frames_per_data_frame_sent",
+                "stream_error_on_invalid_http_messaging", "override_stream_error_on_invalid_http_message",
+                "use_oghttp2_codec", "max_metadata_size"));
+        Http2Options d = UPSTREAM_HTTP2_DEFAULTS;
+        long streams = d.maxConcurrentStreams();
+        if (o.hasMaxConcurrentStreams()) {
+            streams = o.getMaxConcurrentStreams().getValue() & 0xFFFFFFFFL;
+            if (streams < 1 || streams > Integer.MAX_VALUE) {
+                throw ConfigException.at(path + ".max_concurrent_streams", streams + " (expected: 1..2147483647)");
+            }
+        }
+        int streamWindow = window(o.hasInitialStreamWindowSize(), o.getInitialStreamWindowSize().getValue(),
+                d.initialStreamWindowSize(), path + ".initial_stream_window_size");
+        int connectionWindow = window(o.hasInitialConnectionWindowSize(), o.getInitialConnectionWindowSize().getValue(),
+                d.initialConnectionWindowSize(), path + ".initial_connection_window_size");
+        long hpack = o.hasHpackTableSize() ? o.getHpackTableSize().getValue() & 0xFFFFFFFFL : d.hpackTableSize();
+        return new Http2Options(streams, streamWindow, connectionWindow, false, hpack);
+    }
+
+    private static int window(boolean set, int value, int dflt, String path) {
+        if (!set) {
+            return dflt;
+        }
+        long v = value & 0xFFFFFFFFL;
+        if (v < 65535 || v > Integer.MAX_VALUE) {
+            throw ConfigException.at(path, v + " (expected: 65535..2147483647)");
+        }
+        return (int) v;
     }
 
     private static void checkCommonHttpOptions(HttpProtocolOptions o, String path) {

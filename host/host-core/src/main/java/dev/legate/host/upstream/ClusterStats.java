@@ -13,6 +13,8 @@ final class ClusterStats {
     final Counter cxTotal;
     final Gauge cxActive;
     final Counter cxHttp1Total;
+    final Counter cxHttp2Total;
+    final Counter cxCloseNotify;
     final Counter cxConnectFail;
     final Counter cxConnectTimeout;
     final Counter cxDestroy;
@@ -39,11 +41,35 @@ final class ClusterStats {
     final Counter updateSuccess;
     final Counter updateFailure;
     final Counter updateNoRebuild;
+    /**
+     * {@code cluster.<name>.http2.*}: the upstream HTTP/2 codec's stats (Envoy's {@code Http2::CodecStats}
+     * subset), or {@code null} for an HTTP/1.1 cluster (Envoy creates them with the first HTTP/2 codec).
+     */
+    final Http2 http2;
 
-    ClusterStats(Stats s) {
+    /** Envoy's {@code ALL_HTTP2_CODEC_STATS} that Legate counts, under {@code cluster.<name>.http2.}. */
+    static final class Http2 {
+        final Counter rxReset;
+        final Counter txReset;
+        final Counter trailers;
+        final Counter streamRefusedErrors;
+        final Gauge streamsActive;
+
+        Http2(Stats s) {
+            rxReset = s.counter("rx_reset");
+            txReset = s.counter("tx_reset");
+            trailers = s.counter("trailers");
+            streamRefusedErrors = s.counter("stream_refused_errors");
+            streamsActive = s.gauge("streams_active");
+        }
+    }
+
+    ClusterStats(Stats s, boolean http2Codec) {
         cxTotal = s.counter("upstream_cx_total");
         cxActive = s.gauge("upstream_cx_active");
         cxHttp1Total = s.counter("upstream_cx_http1_total");
+        cxHttp2Total = s.counter("upstream_cx_http2_total");
+        cxCloseNotify = s.counter("upstream_cx_close_notify");
         cxConnectFail = s.counter("upstream_cx_connect_fail");
         cxConnectTimeout = s.counter("upstream_cx_connect_timeout");
         cxDestroy = s.counter("upstream_cx_destroy");
@@ -70,5 +96,6 @@ final class ClusterStats {
         updateSuccess = s.counter("update_success");
         updateFailure = s.counter("update_failure");
         updateNoRebuild = s.counter("update_no_rebuild");
+        http2 = http2Codec ? new Http2(s.scope("http2")) : null;
     }
 }

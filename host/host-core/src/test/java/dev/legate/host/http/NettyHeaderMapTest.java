@@ -89,13 +89,4 @@ class NettyHeaderMapTest {
         assertThat(t.get("grpc-status")).isEqualTo("0");
         assertThat(NettyHeaderMap.toNettyHeaders(t).get("grpc-status")).isEqualTo("0");
     }
-
-    @Test
-    void http2CodecTypeIsAConfigError() {
-        TestHttpConfig cfg = new TestHttpConfig();
-        cfg.codecType = dev.legate.api.http.CodecType.HTTP2;
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new HttpConnectionServiceImpl().connectionManager(cfg))
-                .isInstanceOf(dev.legate.api.ConfigException.class)
-                .hasMessageStartingWith("codec_type: HTTP2");
-    }
 }

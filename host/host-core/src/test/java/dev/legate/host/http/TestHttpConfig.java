@@ -2,6 +2,7 @@ package dev.legate.host.http;
 
 import dev.legate.api.StreamInfo;
 import dev.legate.api.http.CodecType;
+import dev.legate.api.http.Http2Options;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpConnectionManagerConfig;
 import dev.legate.api.http.HttpFilterChainEntry;
@@ -22,6 +23,8 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
     final StatsStore store = new StatsStore();
     final Stats stats = store.root().scope("http.test.");
     final List<Completed> completed = new ArrayList<>();
+    /** {@code StreamInfo.protocol()} of each finished stream (%PROTOCOL%). */
+    final List<String> protocols = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<HttpFilterChainEntry> chain = List.of();
     int maxRequestHeadersBytes = 60 * 1024;
     int maxHeadersCount = 100;
@@ -31,6 +34,8 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
     boolean proxy100Continue;
     Route route;
     CodecType codecType = CodecType.AUTO;
+    Http2Options http2Options = Http2Options.DEFAULTS;
+    long drainTimeoutMillis = 5000;
     int routeLookups;
 
     long counter(String name) {
@@ -43,6 +48,8 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
 
     @Override public Stats stats() { return stats; }
     @Override public CodecType codecType() { return codecType; }
+    @Override public Http2Options http2Options() { return http2Options; }
+    @Override public long drainTimeoutMillis() { return drainTimeoutMillis; }
     @Override public int maxRequestHeadersBytes() { return maxRequestHeadersBytes; }
     @Override public int maxHeadersCount() { return maxHeadersCount; }
     @Override public long streamIdleTimeoutMillis() { return streamIdleTimeoutMillis; }
@@ -69,6 +76,7 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
     @Override
     public void onStreamComplete(HeaderMap requestHeaders, HeaderMap responseHeaders, HeaderMap responseTrailers,
                                  StreamInfo streamInfo) {
+        protocols.add(String.valueOf(streamInfo.protocol()));
         StringBuilder flags = new StringBuilder();
         streamInfo.responseFlags().forEach(f -> flags.append(flags.isEmpty() ? "" : ",").append(f.code()));
         completed.add(new Completed(streamInfo.responseCode(), streamInfo.responseCodeDetails(),

@@ -82,8 +82,8 @@ class ClusterManagerImplTest {
                 .hasMessage("static_resources.clusters[0].health_checks: not supported yet");
         assertThatThrownBy(() -> manager(staticCluster("a", "outlier_detection: {}")))
                 .hasMessage("static_resources.clusters[0].outlier_detection: not supported yet");
-        assertThatThrownBy(() -> manager(staticCluster("a", "http2_protocol_options: {}")))
-                .hasMessage("static_resources.clusters[0].http2_protocol_options: not supported yet");
+        assertThatThrownBy(() -> manager(staticCluster("a", "http2_protocol_options: {connection_keepalive: {}}")))
+                .hasMessage("static_resources.clusters[0].http2_protocol_options.connection_keepalive: not supported yet");
         assertThatThrownBy(() -> manager(staticCluster("a",
                 "circuit_breakers: {thresholds: [{max_connections: 1, retry_budget: {}}]}")))
                 .hasMessage("static_resources.clusters[0].circuit_breakers.thresholds[0].retry_budget: not supported yet");
@@ -132,14 +132,72 @@ class ClusterManagerImplTest {
                 """))) {
             assertThat(cm.clusterNames()).containsExactly("a");
         }
-        assertThatThrownBy(() -> manager(staticCluster("a", """
-                typed_extension_protocol_options:
-                  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                    explicit_http_config: {http2_protocol_options: {}}
-                """)))
-                .hasMessage("static_resources.clusters[0].typed_extension_protocol_options[\"envoy.extensions.upstreams."
-                        + "http.v3.HttpProtocolOptions\"].explicit_http_config.http2_protocol_options: not supported yet");
+    }
+
+    private static final String TYPED_H2 = """
+            typed_extension_protocol_options:
+              envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                %s
+            """;
+    private static final String TYPED_PATH = "static_resources.clusters[0].typed_extension_protocol_options"
+            + "[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"]";
+
+    private static ClusterSettings settings(String extra) {
+        return ClusterSettings.of(cluster(staticCluster("a", extra)), "static_resources.clusters[0]");
+    }
+
+    @Test
+    void http2IsChosenByTypedOrLegacyOptions() {
+        assertThat(settings("").http2).isNull();
+        assertThat(settings(TYPED_H2.formatted("explicit_http_config: {http_protocol_options: {}}")).http2).isNull();
+        assertThat(settings(TYPED_H2.formatted("explicit_http_config: {http2_protocol_options: {}}")).http2)
+                .isEqualTo(ClusterSettings.UPSTREAM_HTTP2_DEFAULTS)
+                .isEqualTo(new dev.legate.api.http.Http2Options(2147483647, 268435456, 268435456, false, 4096));
+        assertThat(settings("http2_protocol_options: {}").http2).isEqualTo(ClusterSettings.UPSTREAM_HTTP2_DEFAULTS);
+        assertThat(settings("""
+                http2_protocol_options: {max_concurrent_streams: 100, initial_stream_window_size: 65535,
+                  initial_connection_window_size: 1048576, hpack_table_size: 0, allow_connect: true,
+                  max_outbound_frames: 5}
+                """).http2).isEqualTo(new dev.legate.api.http.Http2Options(100, 65535, 1048576, false, 0));
+        ClusterSettings both = settings(TYPED_H2.formatted("""
+                common_http_protocol_options: {idle_timeout: 2s, max_requests_per_connection: 7}
+                    explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 3}}"""));
+        assertThat(both.http2.maxConcurrentStreams()).isEqualTo(3);
+        assertThat(both.idleTimeoutMillis).isEqualTo(2000);
+        assertThat(both.maxRequestsPerConnection).isEqualTo(7);
+        try (ClusterManagerImpl cm = manager(staticCluster("a", "http2_protocol_options: {}"))) {
+            assertThat(cm.clusterNames()).containsExactly("a");
+        }
+    }
+
+    @Test
+    void http2OptionErrorsNameTheField() {
+        assertThatThrownBy(() -> settings("http2_protocol_options: {max_concurrent_streams: 0}"))
+                .hasMessage("static_resources.clusters[0].http2_protocol_options.max_concurrent_streams: 0 "
+                        + "(expected: 1..2147483647)");
+        assertThatThrownBy(() -> settings("http2_protocol_options: {initial_stream_window_size: 100}"))
+                .hasMessage("static_resources.clusters[0].http2_protocol_options.initial_stream_window_size: 100 "
+                        + "(expected: 65535..2147483647)");
+        assertThatThrownBy(() -> settings(TYPED_H2.formatted(
+                "explicit_http_config: {http2_protocol_options: {initial_connection_window_size: 4294967295}}")))
+                .hasMessage(TYPED_PATH + ".explicit_http_config.http2_protocol_options.initial_connection_window_size: "
+                        + "4294967295 (expected: 65535..2147483647)");
+        assertThatThrownBy(() -> settings(TYPED_H2.formatted(
+                "explicit_http_config: {http2_protocol_options: {custom_settings_parameters: [{identifier: 9, value: 1}]}}")))
+                .hasMessage(TYPED_PATH + ".explicit_http_config.http2_protocol_options.custom_settings_parameters: "
+                        + "not supported yet");
+        assertThatThrownBy(() -> settings(TYPED_H2.formatted("explicit_http_config: {http3_protocol_options: {}}")))
+                .hasMessage(TYPED_PATH + ".explicit_http_config.http3_protocol_options: not supported yet");
+        assertThatThrownBy(() -> settings(TYPED_H2.formatted("use_downstream_protocol_config: {}")))
+                .hasMessage(TYPED_PATH + ".use_downstream_protocol_config: not supported yet");
+        assertThatThrownBy(() -> settings(TYPED_H2.formatted("auto_config: {}")))
+                .hasMessage(TYPED_PATH + ".auto_config: not supported yet");
+        assertThatThrownBy(() -> settings("http2_protocol_options: {}\n"
+                + TYPED_H2.formatted("explicit_http_config: {http2_protocol_options: {}}")))
+                .hasMessage("static_resources.clusters[0].http2_protocol_options: set together with "
+                        + "typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"]"
+                        + ".explicit_http_config.http2_protocol_options (expected: one of them)");
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.legate.api.ConfigException;
 import dev.legate.api.FactoryContext;
 import dev.legate.api.config.ConfigType;
 import dev.legate.api.http.CodecType;
+import dev.legate.api.http.Http2Options;
 import dev.legate.api.http.HttpFilterChainEntry;
 import dev.legate.api.network.NetworkFilterFactory;
 import dev.legate.api.network.NetworkFilterInstaller;
@@ -34,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * exactly the last one is terminal), compiles the inline {@code route_config}, and returns the host's HTTP
  * connection manager for the resulting {@link HttpConnectionManagerSettings}.
  *
- * <p>Supported: {@code stat_prefix}, {@code codec_type} AUTO/HTTP1, inline {@code route_config},
+ * <p>Supported: {@code stat_prefix}, {@code codec_type} AUTO/HTTP1/HTTP2 (h2c; AUTO sniffs the HTTP/2
+ * preface), {@code http2_protocol_options} (see {@link #http2Options}), {@code drain_timeout}, inline
+ * {@code route_config},
  * {@code http_filters} (with {@code is_optional}), {@code access_log}, {@code generate_request_id},
  * {@code preserve_external_request_id}, {@code always_set_request_id_in_response},
  * {@code use_remote_address}, {@code xff_num_trusted_hops}, {@code skip_xff_append}, {@code via},
@@ -63,10 +66,10 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
             "internal_address_config", "normalize_path", "merge_slashes", "strip_any_host_port",
             "strip_matching_host_port", "strip_trailing_host_dot", "add_user_agent", "forward_client_cert_details",
             "path_with_escaped_slashes_action", "stream_error_on_invalid_http_message", "http_protocol_options",
-            "http2_protocol_options");
+            "http2_protocol_options", "drain_timeout");
 
     /** Fields that cannot change what a client sees over cleartext HTTP/1.1 in Legate today. */
-    private static final Set<String> HARMLESS = Set.of("drain_timeout", "delayed_close_timeout",
+    private static final Set<String> HARMLESS = Set.of("delayed_close_timeout",
             "set_current_client_cert_details", "append_local_overload", "add_proxy_protocol_connection_state",
             "http1_safe_max_connection_duration");
 
@@ -110,7 +113,8 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
         CodecType codec = switch (config.getCodecType()) {
             case AUTO -> CodecType.AUTO;
             case HTTP1 -> CodecType.HTTP1;
-            case HTTP2, HTTP3 -> throw ConfigException.at("codec_type", config.getCodecType() + " is not supported yet");
+            case HTTP2 -> CodecType.HTTP2;
+            case HTTP3 -> throw ConfigException.at("codec_type", config.getCodecType() + " is not supported yet");
             default -> throw ConfigException.at("codec_type", "unknown value");
         };
 
@@ -124,9 +128,10 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
         if (config.hasHttpProtocolOptions()) {
             ConfigFields.check(config.getHttpProtocolOptions(), "http_protocol_options", Set.of(), Set.of());
         }
-        if (config.hasHttp2ProtocolOptions()) {
-            ConfigFields.check(config.getHttp2ProtocolOptions(), "http2_protocol_options", Set.of(), Set.of());
-        }
+        Http2Options http2 = config.hasHttp2ProtocolOptions()
+                ? http2Options(config.getHttp2ProtocolOptions(), "http2_protocol_options") : Http2Options.DEFAULTS;
+        long drainTimeout = config.hasDrainTimeout()
+                ? ConfigFields.millis(config.getDrainTimeout(), "drain_timeout") : 5000;
         if (config.hasStreamErrorOnInvalidHttpMessage() && config.getStreamErrorOnInvalidHttpMessage().getValue()) {
             throw ConfigFields.unsupported("stream_error_on_invalid_http_message");
         }
@@ -223,7 +228,65 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
                 serverName, serverTransformation, internal, normalizePath, config.getMergeSlashes(),
                 stripAny, stripMatching, config.getStripTrailingHostDot(),
                 fcc != ForwardClientCertDetails.ALWAYS_FORWARD_ONLY,
-                userAgent, context.serviceNode()));
+                userAgent, context.serviceNode()), http2, drainTimeout);
+    }
+
+    /** {@code http2_protocol_options} fields Legate implements; the rest below are refused or logged. */
+    private static final Set<String> HTTP2_HANDLED = Set.of("hpack_table_size", "max_concurrent_streams",
+            "initial_stream_window_size", "initial_connection_window_size", "allow_connect", "allow_metadata",
+            "override_stream_error_on_invalid_http_message", "stream_error_on_invalid_http_messaging");
+
+    /** Flood limits (Netty's codec applies its own), codec choice and metadata size: cannot change a reply. */
+    private static final Set<String> HTTP2_HARMLESS = Set.of("max_outbound_frames", "max_outbound_control_frames",
+            "max_consecutive_inbound_frames_with_empty_payload", "max_inbound_priority_frames_per_stream",
+            "max_inbound_window_update_frames_per_data_frame_sent", "use_oghttp2_codec", "max_metadata_size");
+
+    /**
+     * The HCM's {@code http2_protocol_options} (Envoy's {@code config.core.v3.Http2ProtocolOptions}) with Envoy's
+     * ranges; unset fields keep {@link Http2Options#DEFAULTS} ({@code max_concurrent_streams} 1024).
+     * {@code connection_keepalive}, {@code custom_settings_parameters} and {@code allow_metadata: true} are
+     * refused. Legate resets only the offending stream on invalid HTTP/2 messaging (Envoy's
+     * {@code override_stream_error_on_invalid_http_message: true}); {@code false} is logged.
+     */
+    static Http2Options http2Options(io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions o, String path) {
+        ConfigFields.check(o, path, HTTP2_HANDLED, HTTP2_HARMLESS);
+        Http2Options d = Http2Options.DEFAULTS;
+        long maxStreams = d.maxConcurrentStreams();
+        if (o.hasMaxConcurrentStreams()) {
+            maxStreams = Integer.toUnsignedLong(o.getMaxConcurrentStreams().getValue());
+            if (maxStreams < 1 || maxStreams > Integer.MAX_VALUE) {
+                throw ConfigException.at(path + ".max_concurrent_streams", maxStreams
+                        + " (expected: >= 1 and <= 2147483647)");
+            }
+        }
+        int streamWindow = window(o.hasInitialStreamWindowSize(), o.getInitialStreamWindowSize().getValue(),
+                d.initialStreamWindowSize(), path + ".initial_stream_window_size");
+        int connectionWindow = window(o.hasInitialConnectionWindowSize(),
+                o.getInitialConnectionWindowSize().getValue(), d.initialConnectionWindowSize(),
+                path + ".initial_connection_window_size");
+        long hpack = o.hasHpackTableSize() ? Integer.toUnsignedLong(o.getHpackTableSize().getValue())
+                : d.hpackTableSize();
+        if (o.getAllowMetadata()) {
+            throw ConfigFields.unsupported(path + ".allow_metadata");
+        }
+        boolean streamError = o.hasOverrideStreamErrorOnInvalidHttpMessage()
+                ? o.getOverrideStreamErrorOnInvalidHttpMessage().getValue() : o.getStreamErrorOnInvalidHttpMessaging();
+        if (!streamError && (o.hasOverrideStreamErrorOnInvalidHttpMessage() || o.getStreamErrorOnInvalidHttpMessaging())) {
+            logger.warn("{}.override_stream_error_on_invalid_http_message: false is not supported yet; "
+                    + "Legate resets only the offending stream", path);
+        }
+        return new Http2Options(maxStreams, streamWindow, connectionWindow, o.getAllowConnect(), hpack);
+    }
+
+    private static int window(boolean set, int value, int dflt, String path) {
+        if (!set) {
+            return dflt;
+        }
+        long v = Integer.toUnsignedLong(value);
+        if (v < 65_535 || v > Integer.MAX_VALUE) {
+            throw ConfigException.at(path, v + " (expected: >= 65535 and <= 2147483647)");
+        }
+        return (int) v;
     }
 
     /** Builds {@code http_filters} in order and checks Envoy's terminal-filter rule. */

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.legate.api.AccessLogger;
 import dev.legate.api.StreamInfo;
 import dev.legate.api.http.CodecType;
+import dev.legate.api.http.Http2Options;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpConnectionManagerConfig;
 import dev.legate.api.http.HttpFilterChainEntry;
@@ -89,9 +90,29 @@ public final class HttpConnectionManagerSettings implements HttpConnectionManage
     }
 
     private final Options o;
+    private final Http2Options http2;
+    private final long drainTimeoutMillis;
 
     HttpConnectionManagerSettings(Options options) {
+        this(options, Http2Options.DEFAULTS, 5000);
+    }
+
+    HttpConnectionManagerSettings(Options options, Http2Options http2, long drainTimeoutMillis) {
         this.o = requireNonNull(options, "options");
+        this.http2 = requireNonNull(http2, "http2");
+        this.drainTimeoutMillis = drainTimeoutMillis;
+    }
+
+    /** {@code http2_protocol_options}, Envoy's defaults for unset fields ({@code max_concurrent_streams} 1024). */
+    @Override
+    public Http2Options http2Options() {
+        return http2;
+    }
+
+    /** {@code drain_timeout} in ms (5000 by default). */
+    @Override
+    public long drainTimeoutMillis() {
+        return drainTimeoutMillis;
     }
 
     /** The route table (for tests and tools). */
