@@ -158,6 +158,36 @@ class GrpcWebIT {
         assertThat(r.headers().firstValue("access-control-max-age")).hasValue("1728000");
     }
 
+    @Test
+    void theGrpcExampleConfigCarriesGrpcAndGrpcWeb() throws Exception {
+        String yaml = Files.readString(CliIT.REPO.resolve("configs/grpc-example.yaml"))
+                .replace("port_value: 10000", "port_value: 0").replace("port_value: 9901", "port_value: 0")
+                .replace("port_value: 50051", "port_value: " + server.getPort());
+        assertThat(yaml).doesNotContain("10000", "9901", "50051");
+        try (Proxy example = new Proxy(yaml)) {
+            io.grpc.ManagedChannel channel = GrpcSupport.channel(example.port("grpc"));
+            try {
+                SimpleResponse native_ = io.grpc.testing.integration.TestServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+                        .unaryCall(SimpleRequest.newBuilder().setResponseSize(7).build());
+                assertThat(native_.getPayload()).isEqualTo(GrpcJavaIT.payload(7, 7));
+            } finally {
+                GrpcSupport.shutdown(channel);
+            }
+            HttpResponse<byte[]> web = Proxy.CLIENT.send(HttpRequest.newBuilder(example.uri("grpc",
+                            "/grpc.testing.TestService/UnaryCall"))
+                    .timeout(Duration.ofSeconds(20)).header("content-type", GRPC_WEB_PROTO).header("x-grpc-web", "1")
+                    .header("origin", "http://localhost:8080")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(frame(0, SimpleRequest.newBuilder().setResponseSize(7)
+                            .build().toByteArray()))).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(web.statusCode()).isEqualTo(200);
+            assertThat(web.headers().firstValue("access-control-allow-origin")).hasValue("http://localhost:8080");
+            assertThat(new String(web.body(), StandardCharsets.ISO_8859_1)).contains("grpc-status:0\r\n");
+            assertThat(example.counter("cluster.grpc_backend.grpc.grpc.testing.TestService.UnaryCall.success")).isEqualTo(2);
+            assertThat(example.counter("cluster.grpc_backend.grpc.grpc.testing.TestService.UnaryCall.total")).isEqualTo(2);
+        }
+    }
+
     static String sha(int size) {
         return GrpcJavaIT.sha256(GrpcJavaIT.payload(size, size).getBody());
     }
