@@ -80,9 +80,13 @@ public interface HttpFilterCallbacks {
 
     /**
      * Answers the request locally (Envoy's {@code sendLocalReply}): {@code :status} = {@code status},
-     * {@code content-type: text/plain} and the body when non-empty, gRPC requests answered trailers-only with
-     * {@code grpc-status}/{@code grpc-message}. The reply passes through the encoder filters. If response
-     * headers were already sent the stream is reset instead.
+     * {@code content-type: text/plain} and the body when non-empty. A gRPC request (Envoy's
+     * {@code isGrpcRequestHeaders} on the request as it arrived; see {@link GrpcCommon#isGrpcRequest}) is answered
+     * trailers-only instead: {@code :status 200}, {@code content-type: application/grpc}, {@code grpc-status}
+     * as {@code modifyHeaders} set it (Envoy's {@code grpc_status} argument) or else
+     * {@link GrpcCommon#httpToGrpcStatus} of {@code status}, {@code grpc-message} the
+     * {@link GrpcCommon#percentEncode percent-encoded} body, no body. The reply passes through the encoder
+     * filters. If response headers were already sent the stream is reset instead.
      *
      * <p>Re-entrant: the reply may complete the stream before this call returns, so this filter's
      * {@code onDestroy} may already have run. Touch no filter state after calling it; return a STOP status.

@@ -42,20 +42,46 @@ public interface RouteEntry {
     void finalizeResponseHeaders(HeaderMap headers, StreamInfo streamInfo);
 
     /**
-     * {@code max_grpc_timeout} (deprecated) or {@code max_stream_duration.grpc_timeout_header_max}, in
-     * milliseconds: the cap on a gRPC request's {@code grpc-timeout}. {@code -1} when neither is set (the
-     * {@code grpc-timeout} header is then ignored, as in Envoy); {@code 0} means no cap.
+     * {@code max_grpc_timeout} (deprecated in Envoy, still honoured), in milliseconds; {@code -1} when unset.
+     * When set and the request is gRPC, the router's global timeout is the request's {@code grpc-timeout}
+     * (infinite when absent) less {@link #grpcTimeoutOffsetMillis()}, capped at this value ({@code 0}: no cap),
+     * instead of {@link #timeoutMillis()}; the router then rewrites {@code grpc-timeout} upstream (Envoy's
+     * {@code FilterUtility::finalTimeout}). Ignored when {@link #maxStreamDuration()} is set.
      */
     default long maxGrpcTimeoutMillis() {
         return -1;
     }
 
     /**
-     * {@code grpc_timeout_offset} (deprecated) or {@code max_stream_duration.grpc_timeout_header_offset}, in
-     * milliseconds, subtracted from the effective {@code grpc-timeout} when it is larger; 0 by default.
+     * {@code grpc_timeout_offset} (deprecated in Envoy), in milliseconds, subtracted from the request's
+     * {@code grpc-timeout} when smaller than it; only with {@link #maxGrpcTimeoutMillis()}. 0 by default.
      */
     default long grpcTimeoutOffsetMillis() {
         return 0;
+    }
+
+    /**
+     * The route's {@code max_stream_duration}, or {@code null} when unset. When set the route uses Envoy's
+     * "new timeouts": {@link #timeoutMillis()} and {@link #maxGrpcTimeoutMillis()} do not apply (the router has
+     * no global timeout unless {@code x-envoy-upstream-rq-timeout-ms} asks for one) and the stream is limited to
+     * this duration instead (Envoy's {@code ActiveStream::refreshDurationTimeout}).
+     */
+    default MaxStreamDuration maxStreamDuration() {
+        return null;
+    }
+
+    /**
+     * {@code RouteAction.MaxStreamDuration}, each field in milliseconds or {@code -1} when unset.
+     *
+     * @param maxStreamDurationMillis      {@code max_stream_duration}: the stream's limit; 0 disables it
+     * @param grpcTimeoutHeaderMaxMillis   {@code grpc_timeout_header_max}: when set and the request has a valid
+     *                                     {@code grpc-timeout}, the limit is that header capped at this value
+     *                                     ({@code 0}: no cap)
+     * @param grpcTimeoutHeaderOffsetMillis {@code grpc_timeout_header_offset}: subtracted from that limit (a
+     *                                     result of 0 or less times out at once)
+     */
+    record MaxStreamDuration(long maxStreamDurationMillis, long grpcTimeoutHeaderMaxMillis,
+                             long grpcTimeoutHeaderOffsetMillis) {
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.legate.host.http;
 
+import dev.legate.api.http.GrpcCommon;
 import dev.legate.api.http.HeaderMap;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
@@ -16,17 +17,13 @@ final class LocalReplies {
     private LocalReplies() {
     }
 
-    /** Whether a request is gRPC: {@code content-type} is {@code application/grpc} or {@code application/grpc+...}. */
+    /**
+     * Whether a request is gRPC for local replies: Envoy's {@code Grpc::Common::isGrpcRequestHeaders}, a
+     * {@code :path} and {@code content-type} exactly {@code application/grpc} or {@code application/grpc+...}
+     * ({@code application/grpc-web} is not).
+     */
     static boolean isGrpc(HeaderMap requestHeaders) {
-        if (requestHeaders == null) {
-            return false;
-        }
-        String ct = requestHeaders.get("content-type");
-        if (ct == null || !ct.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length())) {
-            return false;
-        }
-        return ct.length() == GRPC_CONTENT_TYPE.length() || ct.charAt(GRPC_CONTENT_TYPE.length()) == '+'
-                || ct.charAt(GRPC_CONTENT_TYPE.length()) == ';';
+        return GrpcCommon.isGrpcRequest(requestHeaders);
     }
 
     /**
@@ -69,38 +66,13 @@ final class LocalReplies {
         return ct.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length());
     }
 
-    /** Envoy's {@code Grpc::Utility::httpToGrpcStatus}. */
+    /** Envoy's {@code Grpc::Utility::httpToGrpcStatus}; see {@link GrpcCommon#httpToGrpcStatus}. */
     static int httpToGrpcStatus(int httpStatus) {
-        return switch (httpStatus) {
-            case 400 -> 13; // INTERNAL
-            case 401 -> 16; // UNAUTHENTICATED
-            case 403 -> 7;  // PERMISSION_DENIED
-            case 404 -> 12; // UNIMPLEMENTED
-            case 429, 502, 503, 504 -> 14; // UNAVAILABLE
-            default -> 2;   // UNKNOWN
-        };
+        return GrpcCommon.httpToGrpcStatus(httpStatus);
     }
 
-    /** Envoy's {@code PercentEncoding::encode(value, "%")}: bytes below 0x20, from 0x7E up, and '%'. */
+    /** Envoy's {@code PercentEncoding::encode(value, "%")}; see {@link GrpcCommon#percentEncode}. */
     static String percentEncode(String value) {
-        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        StringBuilder sb = null;
-        for (int i = 0; i < bytes.length; i++) {
-            int b = bytes[i] & 0xff;
-            boolean encode = b < 0x20 || b >= 0x7e || b == '%';
-            if (encode && sb == null) {
-                sb = new StringBuilder(bytes.length + 16);
-                sb.append(new String(bytes, 0, i, StandardCharsets.US_ASCII));
-            }
-            if (sb != null) {
-                if (encode) {
-                    sb.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
-                            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-                } else {
-                    sb.append((char) b);
-                }
-            }
-        }
-        return sb == null ? value : sb.toString();
+        return GrpcCommon.percentEncode(value);
     }
 }

@@ -212,8 +212,8 @@ class HttpConnectionManagerConfigTest {
                 + "routes { match { safe_regex { regex: '(' } } route { cluster: 'backend' } } } }"))
                 .startsWith("route_config.virtual_hosts[0].routes[0].match.safe_regex.regex: \"(\" (expected: a valid regex");
         assertThat(error("stat_prefix: 'x' " + ROUTER + "route_config { virtual_hosts { name: 'a' domains: '*' "
-                + "routes { match { grpc { } } route { cluster: 'backend' } } } }"))
-                .isEqualTo("route_config.virtual_hosts[0].routes[0].match.grpc: not supported yet");
+                + "routes { match { prefix: '/' } route { cluster: 'backend' max_grpc_timeout { seconds: -1 } } } } }"))
+                .isEqualTo("route_config.virtual_hosts[0].routes[0].route.max_grpc_timeout: -1s (expected: >= 0)");
         assertThat(error("stat_prefix: 'x' " + ROUTER + "route_config { virtual_hosts { name: 'a' domains: '*' "
                 + "routes { match { prefix: '/' } route { cluster: 'backend' prefix_rewrite: '/a' "
                 + "regex_rewrite { pattern { regex: 'a' } substitution: 'b' } } } } }"))

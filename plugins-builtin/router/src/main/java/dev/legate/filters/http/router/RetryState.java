@@ -1,5 +1,6 @@
 package dev.legate.filters.http.router;
 
+import dev.legate.api.http.GrpcCommon;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.RetryPolicy;
 import dev.legate.api.upstream.ResetReason;
@@ -9,7 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The retry decisions of one request (Envoy's {@code RetryStateImpl}): the route's {@code retry_policy} merged
- * with the request's {@code x-envoy-retry-on}, {@code x-envoy-max-retries} and
+ * with the request's {@code x-envoy-retry-on}, {@code x-envoy-retry-grpc-on}, {@code x-envoy-max-retries} and
  * {@code x-envoy-retriable-status-codes}, and the fully jittered exponential back-off
  * ({@code JitteredExponentialBackOffStrategy}). Confined to the stream's event loop; made only when some
  * {@code retry_on} condition is set.
@@ -25,7 +26,14 @@ final class RetryState {
     static final int RETRY_ON_REFUSED_STREAM = 1 << 6;
     static final int RETRY_ON_ENVOY_RATE_LIMITED = 1 << 7;
     static final int RETRY_ON_RESET_BEFORE_REQUEST = 1 << 8;
-    /** Known to Envoy but meaningless on HTTP/1.1 (no gRPC status / HTTP/3 / header matchers here): accepted, never fire. */
+    static final int RETRY_ON_GRPC_CANCELLED = 1 << 9;
+    static final int RETRY_ON_GRPC_DEADLINE_EXCEEDED = 1 << 10;
+    static final int RETRY_ON_GRPC_RESOURCE_EXHAUSTED = 1 << 11;
+    static final int RETRY_ON_GRPC_UNAVAILABLE = 1 << 12;
+    static final int RETRY_ON_GRPC_INTERNAL = 1 << 13;
+    static final int RETRY_ON_GRPC = RETRY_ON_GRPC_CANCELLED | RETRY_ON_GRPC_DEADLINE_EXCEEDED
+            | RETRY_ON_GRPC_RESOURCE_EXHAUSTED | RETRY_ON_GRPC_UNAVAILABLE | RETRY_ON_GRPC_INTERNAL;
+    /** Known to Envoy but not run here (no HTTP/3, no header matchers): accepted, never fire. */
     static final int RETRY_ON_IGNORED = 1 << 30;
 
     private final int retryOn;
@@ -52,7 +60,11 @@ final class RetryState {
         int retryOn = parseRetryOn(policy.retryOn());
         String header = requestHeaders.get(RouterFilter.X_ENVOY_RETRY_ON);
         if (header != null) {
-            retryOn |= parseRetryOn(header);
+            retryOn |= parseHeaderRetryOn(header);
+        }
+        String grpcHeader = requestHeaders.get(RouterFilter.X_ENVOY_RETRY_GRPC_ON);
+        if (grpcHeader != null) {
+            retryOn |= parseRetryGrpcOn(grpcHeader);
         }
         if (retryOn == 0) {
             return null;
@@ -80,11 +92,15 @@ final class RetryState {
         return new RetryState(retryOn, numRetries, codes, policy.baseIntervalMillis(), policy.maxIntervalMillis());
     }
 
-    /** The bits of a comma-separated {@code retry_on} list; unknown tokens are ignored, as Envoy does. */
+    /**
+     * The bits of a comma-separated route {@code retry_on} list: HTTP and gRPC conditions (Envoy's
+     * {@code RetryPolicyImpl} parses it with both {@code parseRetryOn} and {@code parseRetryGrpcOn}); unknown
+     * tokens are ignored.
+     */
     static int parseRetryOn(String commaSeparated) {
         int bits = 0;
         for (String token : commaSeparated.split(",")) {
-            bits |= bit(token.trim());
+            bits |= httpBit(token.trim()) | grpcBit(token.trim());
         }
         return bits;
     }
@@ -97,10 +113,28 @@ final class RetryState {
         return bits;
     }
 
-    /** Whether every token of an {@code x-envoy-retry-on} value is a condition Envoy knows. */
+    /** The bits of an {@code x-envoy-retry-on} value: HTTP conditions only (gRPC ones are ignored, as in Envoy). */
+    static int parseHeaderRetryOn(String commaSeparated) {
+        int bits = 0;
+        for (String token : commaSeparated.split(",")) {
+            bits |= httpBit(token.trim());
+        }
+        return bits;
+    }
+
+    /** The bits of an {@code x-envoy-retry-grpc-on} value: gRPC conditions only. */
+    static int parseRetryGrpcOn(String commaSeparated) {
+        int bits = 0;
+        for (String token : commaSeparated.split(",")) {
+            bits |= grpcBit(token.trim());
+        }
+        return bits;
+    }
+
+    /** Whether every token of an {@code x-envoy-retry-on} value is an HTTP condition Envoy knows. */
     static boolean isValidRetryOn(String commaSeparated) {
         for (String token : commaSeparated.split(",")) {
-            if (bit(token.trim()) == 0) {
+            if (httpBit(token.trim()) == 0) {
                 return false;
             }
         }
@@ -110,17 +144,14 @@ final class RetryState {
     /** Whether every token of an {@code x-envoy-retry-grpc-on} value is a gRPC condition Envoy knows. */
     static boolean isValidRetryGrpcOn(String commaSeparated) {
         for (String token : commaSeparated.split(",")) {
-            switch (token.trim()) {
-                case "cancelled", "deadline-exceeded", "resource-exhausted", "internal", "unavailable" -> { }
-                default -> {
-                    return false;
-                }
+            if (grpcBit(token.trim()) == 0) {
+                return false;
             }
         }
         return true;
     }
 
-    private static int bit(String token) {
+    private static int httpBit(String token) {
         return switch (token) {
             case "5xx" -> RETRY_ON_5XX;
             case "gateway-error" -> RETRY_ON_GATEWAY_ERROR;
@@ -131,8 +162,19 @@ final class RetryState {
             case "retriable-4xx" -> RETRY_ON_RETRIABLE_4XX;
             case "refused-stream" -> RETRY_ON_REFUSED_STREAM;
             case "envoy-ratelimited" -> RETRY_ON_ENVOY_RATE_LIMITED;
-            case "retriable-headers", "http3-post-connect-failure", "cancelled", "deadline-exceeded",
-                 "resource-exhausted", "internal", "unavailable" -> RETRY_ON_IGNORED;
+            case "retriable-headers", "http3-post-connect-failure" -> RETRY_ON_IGNORED;
+            default -> 0;
+        };
+    }
+
+    /** Envoy's {@code parseRetryGrpcOn} tokens. */
+    private static int grpcBit(String token) {
+        return switch (token) {
+            case "cancelled" -> RETRY_ON_GRPC_CANCELLED;
+            case "deadline-exceeded" -> RETRY_ON_GRPC_DEADLINE_EXCEEDED;
+            case "resource-exhausted" -> RETRY_ON_GRPC_RESOURCE_EXHAUSTED;
+            case "unavailable" -> RETRY_ON_GRPC_UNAVAILABLE;
+            case "internal" -> RETRY_ON_GRPC_INTERNAL;
             default -> 0;
         };
     }
@@ -171,7 +213,10 @@ final class RetryState {
         return true;
     }
 
-    /** Envoy's {@code wouldRetryFromHeaders}: whether this response status asks for a retry. */
+    /**
+     * Envoy's {@code wouldRetryFromHeaders}: whether this response's status, or the {@code grpc-status} of its
+     * headers, asks for a retry.
+     */
     boolean wouldRetryFromHeaders(int status, HeaderMap responseHeaders) {
         if (responseHeaders.contains(RouterFilter.X_ENVOY_OVERLOADED)) {
             return false;
@@ -188,7 +233,19 @@ final class RetryState {
         if ((retryOn & RETRY_ON_RETRIABLE_4XX) != 0 && status == 409) {
             return true;
         }
-        return (retryOn & RETRY_ON_RETRIABLE_STATUS_CODES) != 0 && retriableStatusCodes.contains(status);
+        if ((retryOn & RETRY_ON_RETRIABLE_STATUS_CODES) != 0 && retriableStatusCodes.contains(status)) {
+            return true;
+        }
+        if ((retryOn & RETRY_ON_GRPC) != 0) {
+            // grpc-status in the response headers: a trailers-only response (Envoy does not look at trailers)
+            int grpcStatus = GrpcCommon.grpcStatus(responseHeaders);
+            return grpcStatus == 1 && (retryOn & RETRY_ON_GRPC_CANCELLED) != 0
+                    || grpcStatus == 4 && (retryOn & RETRY_ON_GRPC_DEADLINE_EXCEEDED) != 0
+                    || grpcStatus == 8 && (retryOn & RETRY_ON_GRPC_RESOURCE_EXHAUSTED) != 0
+                    || grpcStatus == 14 && (retryOn & RETRY_ON_GRPC_UNAVAILABLE) != 0
+                    || grpcStatus == 13 && (retryOn & RETRY_ON_GRPC_INTERNAL) != 0;
+        }
+        return false;
     }
 
     /**

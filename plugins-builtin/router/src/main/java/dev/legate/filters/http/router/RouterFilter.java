@@ -10,6 +10,7 @@ import dev.legate.api.http.DirectResponseEntry;
 import dev.legate.api.http.FilterDataStatus;
 import dev.legate.api.http.FilterHeadersStatus;
 import dev.legate.api.http.FilterTrailersStatus;
+import dev.legate.api.http.GrpcCommon;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
@@ -52,12 +53,29 @@ import java.util.function.Consumer;
  *       response started downstream, the downstream stream is reset instead.</li>
  *   <li>Global timeout ({@code timeout}, 15 s default, from the end of the downstream request): 504
  *       {@code upstream request timeout}, {@code UT}, {@code upstream_response_timeout},
- *       {@code cluster.<c>.upstream_rq_timeout}. Per-try timeout (from the attempt's stream being ready and the
+ *       {@code cluster.<c>.upstream_rq_timeout} (also counted when it fires during a streamed response, which is
+ *       then reset). Per-try timeout (from the attempt's stream being ready and the
  *       request complete): {@code upstream_rq_per_try_timeout}, then a retry or 504 with details
  *       {@code upstream_per_try_timeout}.</li>
  *   <li>Retries: {@code retry_on} / {@code x-envoy-retry-on}, {@code num_retries} / {@code x-envoy-max-retries},
  *       the cluster's {@code max_retries} breaker, fully jittered exponential back-off; a retried 5xx is never
  *       sent downstream and is charged under {@code cluster.<c>.retry.upstream_rq_<code>}.</li>
+ *   <li>gRPC ({@code content-type} {@code application/grpc[+...]} and a {@code :path}, Envoy's
+ *       {@code isGrpcRequestHeaders}): under the route's {@code max_grpc_timeout} the global timeout is the
+ *       request's {@code grpc-timeout} (infinite when absent or malformed) less {@code grpc_timeout_offset}, capped
+ *       at {@code max_grpc_timeout} (0: no cap), and {@code grpc-timeout} is rewritten upstream to what the attempt
+ *       has (per try, and what is left on a retry). Under {@code max_stream_duration} the route's {@code timeout}
+ *       does not apply; {@code grpc_timeout_header_max}/{@code grpc_timeout_header_offset} or
+ *       {@code max_stream_duration} limit the stream (a timer Envoy keeps in the connection manager; here from
+ *       this filter's {@code decodeHeaders}): 504 (408 before the request ended)
+ *       {@code downstream duration timeout}, {@code grpc-status: 4}, details {@code max_duration_timeout},
+ *       {@code http.<sp>.downstream_rq_max_duration_reached}. The host turns every local reply to a gRPC
+ *       request into a trailers-only 200 with {@code grpc-status} mapped from the status (404 UNIMPLEMENTED,
+ *       503/504 UNAVAILABLE, ...). The {@code retry_on} conditions {@code cancelled}, {@code deadline-exceeded},
+ *       {@code internal}, {@code resource-exhausted}, {@code unavailable} (and {@code x-envoy-retry-grpc-on})
+ *       fire on the {@code grpc-status} of response headers (a trailers-only answer), never on trailers.
+ *       {@code suppress_grpc_request_failure_code_stats} drops {@code upstream_rq_<code>}/{@code <N>xx} of gRPC
+ *       requests. Trailers pass both ways; request trailers are replayed on a retry.</li>
  *   <li>The request's {@code x-envoy-max-retries}, {@code x-envoy-retry-on}, {@code x-envoy-retry-grpc-on},
  *       {@code x-envoy-retriable-status-codes}, {@code x-envoy-upstream-rq-timeout-ms} and
  *       {@code x-envoy-upstream-rq-per-try-timeout-ms} are consumed and removed;
@@ -89,6 +107,8 @@ public final class RouterFilter implements HttpFilter {
     static final String UPSTREAM_REQUEST_TIMEOUT_BODY = "upstream request timeout";
     static final String NO_HEALTHY_UPSTREAM_BODY = "no healthy upstream";
     static final String RESET_BODY_PREFIX = "upstream connect error or disconnect/reset before headers. ";
+    static final String DURATION_TIMEOUT_BODY = "downstream duration timeout";
+    static final int GRPC_DEADLINE_EXCEEDED = 4;
 
     /** What a retry decision came to (Envoy's {@code RetryStatus}). */
     private enum RetryStatus { NO, YES, NO_OVERFLOW, NO_RETRY_LIMIT_EXCEEDED }
@@ -109,6 +129,10 @@ public final class RouterFilter implements HttpFilter {
     private long downstreamEndMillis = -1;
     private long globalTimeoutMillis;
     private long perTryTimeoutMillis;
+    /** Envoy's {@code grpc_request_}: the request has a gRPC {@code content-type} and a {@code :path}. */
+    private boolean grpcRequest;
+    /** {@code suppress_grpc_request_failure_code_stats} applies: no {@code upstream_rq_<code>} for this request. */
+    private boolean excludeCodeStats;
 
     // Request body: all bytes seen while buffering for retries; otherwise only the bytes no stream took yet.
     private CompositeByteBuf body;
@@ -126,6 +150,8 @@ public final class RouterFilter implements HttpFilter {
     private LoadBalancerContext retryLbContext;
     private Dispatcher.Timer globalTimer;
     private Dispatcher.Timer backoffTimer;
+    /** The route's {@code max_stream_duration} (Envoy's HCM stream timer, run here); {@code null} when none. */
+    private Dispatcher.Timer durationTimer;
 
     // Downstream.
     private int downstreamAboveCount;
@@ -151,6 +177,8 @@ public final class RouterFilter implements HttpFilter {
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
         requestHeaders = headers;
         downstreamEnded = endStream;
+        grpcRequest = GrpcCommon.isGrpcRequest(headers);
+        excludeCodeStats = grpcRequest && settings.suppressGrpcRequestFailureCodeStats();
         settings.stats().rqTotal.inc();
         StreamInfo info = callbacks.streamInfo();
 
@@ -342,12 +370,21 @@ public final class RouterFilter implements HttpFilter {
     }
 
     /**
-     * Consumes the {@code x-envoy-*} timeout and retry headers, sets {@code x-envoy-expected-rq-timeout-ms}, then
-     * applies the route's request rewrites (Envoy's {@code FilterUtility::finalTimeout} and
-     * {@code finalizeRequestHeaders}).
+     * Consumes the {@code x-envoy-*} timeout and retry headers, sets {@code x-envoy-expected-rq-timeout-ms} (and
+     * {@code grpc-timeout} under {@code max_grpc_timeout}), arms the route's {@code max_stream_duration}, then
+     * applies the route's request rewrites (Envoy's {@code FilterUtility::finalTimeout},
+     * {@code ActiveStream::refreshDurationTimeout} and {@code finalizeRequestHeaders}).
      */
     private void prepareRequestHeaders(HeaderMap headers, StreamInfo info) {
-        globalTimeoutMillis = routeEntry.timeoutMillis();
+        RouteEntry.MaxStreamDuration duration = routeEntry.maxStreamDuration();
+        if (duration != null) {
+            globalTimeoutMillis = 0; // Envoy's "new timeouts": the route's timeout does not apply
+            armStreamDuration(duration, headers);
+        } else if (grpcRequest && routeEntry.maxGrpcTimeoutMillis() >= 0) {
+            globalTimeoutMillis = grpcTimeout(headers);
+        } else {
+            globalTimeoutMillis = routeEntry.timeoutMillis();
+        }
         perTryTimeoutMillis = routeEntry.retryPolicy().perTryTimeoutMillis();
         long headerTimeout = -1;
         if (settings.respectExpectedRqTimeout()) {
@@ -374,11 +411,81 @@ public final class RouterFilter implements HttpFilter {
         headers.remove(X_ENVOY_RETRY_GRPC_ON);
         headers.remove(X_ENVOY_MAX_RETRIES);
         headers.remove(X_ENVOY_RETRIABLE_STATUS_CODES);
-        long expected = perTryTimeoutMillis != 0 ? perTryTimeoutMillis : globalTimeoutMillis;
-        if (!settings.suppressEnvoyHeaders() && expected > 0) {
-            headers.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, Long.toString(expected));
-        }
+        setTimeoutHeaders(0);
         routeEntry.finalizeRequestHeaders(headers, info);
+    }
+
+    /**
+     * Envoy's {@code finalTimeout} for a gRPC request under {@code max_grpc_timeout}: the {@code grpc-timeout}
+     * header (infinite, 0, when absent or invalid), less {@code grpc_timeout_offset} when that leaves it positive,
+     * capped at {@code max_grpc_timeout} unless that is 0.
+     */
+    private long grpcTimeout(HeaderMap headers) {
+        long max = routeEntry.maxGrpcTimeoutMillis();
+        long timeout = Math.max(0, GrpcCommon.timeoutMillis(headers));
+        long offset = routeEntry.grpcTimeoutOffsetMillis();
+        if (offset > 0 && offset < timeout) {
+            timeout -= offset;
+        }
+        if (max != 0 && (timeout == 0 || timeout > max)) {
+            timeout = max;
+        }
+        return timeout;
+    }
+
+    /**
+     * Envoy's {@code setTimeoutHeaders}: the time the upstream has, the per-try timeout (or else the global one)
+     * bounded by what is left of the global timeout {@code elapsedMillis} after the request completed, goes into
+     * {@code x-envoy-expected-rq-timeout-ms} (unless {@code suppress_envoy_headers}) and, for a gRPC request on a
+     * route with {@code max_grpc_timeout}, into {@code grpc-timeout}. Nothing is written for an infinite timeout.
+     */
+    private void setTimeoutHeaders(long elapsedMillis) {
+        long expected = perTryTimeoutMillis != 0 ? perTryTimeoutMillis : globalTimeoutMillis;
+        if (expected <= 0) {
+            return;
+        }
+        if (globalTimeoutMillis > 0) {
+            expected = elapsedMillis >= globalTimeoutMillis ? 1 : Math.min(expected, globalTimeoutMillis - elapsedMillis);
+        }
+        if (!settings.suppressEnvoyHeaders()) {
+            requestHeaders.set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, Long.toString(expected));
+        }
+        if (grpcRequest && routeEntry.maxStreamDuration() == null && routeEntry.maxGrpcTimeoutMillis() >= 0) {
+            requestHeaders.set(GrpcCommon.GRPC_TIMEOUT, GrpcCommon.formatTimeout(expected));
+        }
+    }
+
+    /**
+     * The route's {@code max_stream_duration} (Envoy's {@code ActiveStream::refreshDurationTimeout}, which Envoy
+     * runs in the connection manager): with {@code grpc_timeout_header_max} and a valid {@code grpc-timeout} the
+     * limit is that header capped at the max (0: no cap) less {@code grpc_timeout_header_offset} (0 or less: at
+     * once); otherwise {@code max_stream_duration.max_stream_duration} (0 or unset: none). A gRPC request's
+     * {@code grpc-timeout} is rewritten to the limit. Legate measures it from this filter's {@code decodeHeaders},
+     * not from the first byte of the stream.
+     */
+    private void armStreamDuration(RouteEntry.MaxStreamDuration duration, HeaderMap headers) {
+        long grpcTimeout = GrpcCommon.timeoutMillis(headers);
+        long timeout;
+        if (grpcTimeout < 0 || duration.grpcTimeoutHeaderMaxMillis() < 0) {
+            timeout = duration.maxStreamDurationMillis();
+            if (timeout <= 0) {
+                return; // 0 disables it; unset falls back to the HCM's max_stream_duration, which Legate refuses
+            }
+        } else {
+            timeout = grpcTimeout;
+            long max = duration.grpcTimeoutHeaderMaxMillis();
+            if (max != 0 && timeout > max) {
+                timeout = max;
+            }
+            long offset = duration.grpcTimeoutHeaderOffsetMillis();
+            if (timeout != 0 && offset >= 0) {
+                timeout = offset < timeout ? timeout - offset : 0;
+            }
+        }
+        if (grpcRequest) {
+            headers.set(GrpcCommon.GRPC_TIMEOUT, GrpcCommon.formatTimeout(timeout));
+        }
+        durationTimer = dispatcher.schedule(this::onStreamDurationReached, timeout, TimeUnit.MILLISECONDS);
     }
 
     /** The downstream request is complete: arm the global timeout and the current attempt's per-try timeout. */
@@ -521,6 +628,7 @@ public final class RouterFilter implements HttpFilter {
             sendNoHealthyUpstream();
             return;
         }
+        setTimeoutHeaders(downstreamEndMillis < 0 ? 0 : dispatcher.currentTimeMillis() - downstreamEndMillis);
         startAttempt(host);
     }
 
@@ -583,17 +691,13 @@ public final class RouterFilter implements HttpFilter {
         if (retryState != null) {
             RetryStatus retry = shouldRetry(retryState.wouldRetryFromHeaders(status, headers));
             if (retry == RetryStatus.YES) {
-                if (settings.dynamicStats()) {
-                    meters.chargeResponseCode(status, true);
-                }
+                chargeCode(status, true);
                 finishAttempt(!(endStream && req.encodeComplete));
                 return;
             }
             noMoreRetries(retry);
         }
-        if (settings.dynamicStats()) {
-            meters.chargeResponseCode(status, false);
-        }
+        chargeCode(status, false);
         if (!settings.suppressEnvoyHeaders() && downstreamEndMillis >= 0) {
             headers.set(X_ENVOY_UPSTREAM_SERVICE_TIME,
                     Long.toString(Math.max(0, dispatcher.currentTimeMillis() - downstreamEndMillis)));
@@ -674,9 +778,7 @@ public final class RouterFilter implements HttpFilter {
             }
             noMoreRetries(retry);
         }
-        if (settings.dynamicStats()) {
-            meters.chargeResponseCode(504, false);
-        }
+        chargeCode(504, false);
         callbacks.streamInfo().setResponseFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
         localReply(504, UPSTREAM_REQUEST_TIMEOUT_BODY, null, "upstream_per_try_timeout");
     }
@@ -688,6 +790,9 @@ public final class RouterFilter implements HttpFilter {
         }
         StreamInfo info = callbacks.streamInfo();
         info.setResponseFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
+        if (upstream != null) {
+            meters.rqTimeout.inc(); // also once the response started (Envoy: a bidi stream's timeout counts)
+        }
         if (downstreamResponseStarted) {
             info.setResponseCodeDetails("upstream_response_timeout");
             done = true;
@@ -695,19 +800,31 @@ public final class RouterFilter implements HttpFilter {
             callbacks.resetStream();
             return;
         }
-        meters.rqTimeout.inc();
         finishAttempt(true);
-        if (settings.dynamicStats()) {
-            meters.chargeResponseCode(504, false);
-        }
+        chargeCode(504, false);
         localReply(504, UPSTREAM_REQUEST_TIMEOUT_BODY, null, "upstream_response_timeout");
+    }
+
+    /**
+     * The route's {@code max_stream_duration} passed (Envoy's {@code ActiveStream::onStreamMaxDurationReached}):
+     * {@code http.<sp>.downstream_rq_max_duration_reached}, then 504 (408 while the request is still arriving)
+     * {@code downstream duration timeout} with details {@code max_duration_timeout} and, for gRPC,
+     * {@code grpc-status: 4} (DEADLINE_EXCEEDED); once the response started, the host resets the stream instead.
+     */
+    private void onStreamDurationReached() {
+        durationTimer = null;
+        if (done || destroyed) {
+            return;
+        }
+        settings.stats().rqMaxDurationReached.inc();
+        Consumer<HeaderMap> deadlineExceeded = grpcRequest
+                ? h -> h.set(GrpcCommon.GRPC_STATUS, Integer.toString(GRPC_DEADLINE_EXCEEDED)) : null;
+        localReply(downstreamEnded ? 504 : 408, DURATION_TIMEOUT_BODY, deadlineExceeded, "max_duration_timeout");
     }
 
     private void sendNoHealthyUpstream() {
         meters.cxNoneHealthy.inc();
-        if (settings.dynamicStats()) {
-            meters.chargeResponseCode(503, false);
-        }
+        chargeCode(503, false);
         callbacks.streamInfo().setResponseFlag(ResponseFlag.NO_HEALTHY_UPSTREAM);
         localReply(503, NO_HEALTHY_UPSTREAM_BODY, null, "no_healthy_upstream");
     }
@@ -718,12 +835,21 @@ public final class RouterFilter implements HttpFilter {
         int status = reason == ResetReason.PROTOCOL_ERROR ? 502 : 503;
         String body = resetBody(reason, transportFailure, attempts > 1);
         String details = resetDetails(reason, transportFailure);
-        if (meters != null && settings.dynamicStats()) {
-            meters.chargeResponseCode(status, false);
-        }
+        chargeCode(status, false);
         Consumer<HeaderMap> overloaded = reason == ResetReason.OVERFLOW && !settings.suppressEnvoyHeaders()
                 ? h -> h.set(X_ENVOY_OVERLOADED, "true") : null;
         localReply(status, body, overloaded, details);
+    }
+
+    /**
+     * Charges {@code upstream_rq_<code>} / {@code upstream_rq_<N>xx} (or their {@code retry.} twins) when
+     * {@code dynamic_stats} is on and {@code suppress_grpc_request_failure_code_stats} does not exclude this gRPC
+     * request (Envoy's {@code chargeUpstreamCode} with {@code exclude_http_code_stats_}).
+     */
+    private void chargeCode(int status, boolean retried) {
+        if (meters != null && settings.dynamicStats() && !excludeCodeStats) {
+            meters.chargeResponseCode(status, retried);
+        }
     }
 
     static String resetBody(ResetReason reason, String transportFailure, boolean retried) {
@@ -775,6 +901,10 @@ public final class RouterFilter implements HttpFilter {
         if (backoffTimer != null) {
             backoffTimer.cancel();
             backoffTimer = null;
+        }
+        if (durationTimer != null) {
+            durationTimer.cancel();
+            durationTimer = null;
         }
         finishAttempt(true);
         releaseBody();

@@ -23,11 +23,14 @@ import org.slf4j.LoggerFactory;
  * @param respectExpectedRqTimeout {@code respect_expected_rq_timeout}: a downstream
  *                                 {@code x-envoy-expected-rq-timeout-ms} sets the global timeout
  * @param strictCheckHeaders       {@code strict_check_headers}: headers whose bad value answers 400
+ * @param suppressGrpcRequestFailureCodeStats {@code suppress_grpc_request_failure_code_stats}: no
+ *                                 {@code upstream_rq_<code>} / {@code upstream_rq_<N>xx} for gRPC requests
  * @param upstreamLog              {@code upstream_log}, written once per upstream attempt; {@code null} when none
  * @param stats                    the HCM-rooted router counters
  */
 record RouterSettings(boolean suppressEnvoyHeaders, boolean dynamicStats, boolean respectExpectedRqTimeout,
-                             Set<String> strictCheckHeaders, AccessLogger upstreamLog, RouterStats stats) {
+                             Set<String> strictCheckHeaders, boolean suppressGrpcRequestFailureCodeStats,
+                             AccessLogger upstreamLog, RouterStats stats) {
 
     private static final Logger logger = LoggerFactory.getLogger(RouterSettings.class);
 
@@ -52,9 +55,6 @@ record RouterSettings(boolean suppressEnvoyHeaders, boolean dynamicStats, boolea
         requireNonNull(context, "context");
         if (config.getStartChildSpan()) {
             logger.warn("start_child_span: true is ignored (Legate has no tracing yet)");
-        }
-        if (config.getSuppressGrpcRequestFailureCodeStats()) {
-            logger.warn("suppress_grpc_request_failure_code_stats: true has no effect (Legate charges no gRPC stats yet)");
         }
         if (config.getUpstreamHttpFiltersCount() > 0) {
             throw ConfigException.at("upstream_http_filters",
@@ -84,6 +84,7 @@ record RouterSettings(boolean suppressEnvoyHeaders, boolean dynamicStats, boolea
                 ? null : context.accessLogger(config.getUpstreamLogList(), "upstream_log");
         boolean dynamicStats = !config.hasDynamicStats() || config.getDynamicStats().getValue();
         return new RouterSettings(config.getSuppressEnvoyHeaders(), dynamicStats,
-                config.getRespectExpectedRqTimeout(), strict, upstreamLog, new RouterStats(context.stats()));
+                config.getRespectExpectedRqTimeout(), strict, config.getSuppressGrpcRequestFailureCodeStats(), upstreamLog,
+                new RouterStats(context.stats()));
     }
 }

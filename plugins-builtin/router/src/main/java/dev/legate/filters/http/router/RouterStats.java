@@ -65,6 +65,11 @@ final class RouterStats {
     final Counter rqRedirect;
     /** {@code http.<sp>.rq_reset_after_downstream_response_started}. */
     final Counter rqResetAfterDownstreamResponseStarted;
+    /**
+     * {@code http.<sp>.downstream_rq_max_duration_reached}: a route's {@code max_stream_duration} passed (an HCM
+     * stat in Envoy; the router runs that timer in Legate).
+     */
+    final Counter rqMaxDurationReached;
 
     /**
      * @param httpScope the HCM's {@code http.<stat_prefix>.} scope, as {@code FactoryContext.stats()} gives it to
@@ -78,6 +83,7 @@ final class RouterStats {
         rqDirectResponse = httpScope.counter("rq_direct_response");
         rqRedirect = httpScope.counter("rq_redirect");
         rqResetAfterDownstreamResponseStarted = httpScope.counter("rq_reset_after_downstream_response_started");
+        rqMaxDurationReached = httpScope.counter("downstream_rq_max_duration_reached");
     }
 
     /** Per cluster name; an entry is replaced when a new config snapshot brings a new cluster object. */

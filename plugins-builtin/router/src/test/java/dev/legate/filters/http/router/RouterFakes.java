@@ -229,6 +229,24 @@ final class RouterFakes {
         long timeoutMillis = 15_000;
         RetryPolicy retryPolicy = RetryPolicy.NONE;
         boolean autoHostRewrite;
+        long maxGrpcTimeoutMillis = -1;
+        long grpcTimeoutOffsetMillis;
+        MaxStreamDuration maxStreamDuration;
+
+        @Override
+        public long maxGrpcTimeoutMillis() {
+            return maxGrpcTimeoutMillis;
+        }
+
+        @Override
+        public long grpcTimeoutOffsetMillis() {
+            return grpcTimeoutOffsetMillis;
+        }
+
+        @Override
+        public MaxStreamDuration maxStreamDuration() {
+            return maxStreamDuration;
+        }
 
         @Override
         public String clusterName() {

@@ -34,6 +34,13 @@ class RouterFilterFactoryTest {
         assertThat(settings.dynamicStats()).isTrue();
         assertThat(settings.suppressEnvoyHeaders()).isFalse();
         assertThat(settings.upstreamLog()).isNull();
+        assertThat(settings.suppressGrpcRequestFailureCodeStats()).isFalse();
+    }
+
+    @Test
+    void suppressGrpcRequestFailureCodeStatsBinds() {
+        Router config = Router.newBuilder().setSuppressGrpcRequestFailureCodeStats(true).build();
+        assertThat(RouterSettings.from(config, context).suppressGrpcRequestFailureCodeStats()).isTrue();
     }
 
     @Test

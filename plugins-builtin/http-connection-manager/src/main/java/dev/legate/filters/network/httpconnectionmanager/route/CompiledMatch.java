@@ -1,6 +1,7 @@
 package dev.legate.filters.network.httpconnectionmanager.route;
 
 import dev.legate.api.ConfigException;
+import dev.legate.api.http.GrpcCommon;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.matcher.CompiledRegex;
 import dev.legate.api.matcher.HeaderMatchers;
@@ -18,15 +19,16 @@ import org.slf4j.LoggerFactory;
 /**
  * A compiled {@code RouteMatch} (Envoy's {@code RouteEntryImplBase::matchRoute} and its prefix, path,
  * regex and path-separated-prefix subclasses): the path specifier, {@code case_sensitive},
- * {@code headers}, {@code query_parameters} and {@code runtime_fraction} (its {@code default_value}; there
- * is no runtime). All criteria must hold. Immutable; thread-safe.
+ * {@code headers}, {@code query_parameters}, {@code runtime_fraction} (its {@code default_value}; there
+ * is no runtime) and {@code grpc} (only gRPC requests: Envoy's {@code Grpc::Common::isGrpcRequestHeaders}).
+ * All criteria must hold. Immutable; thread-safe.
  */
 final class CompiledMatch {
 
     private static final Logger logger = LoggerFactory.getLogger(CompiledMatch.class);
 
     private static final Set<String> HANDLED = Set.of("prefix", "path", "safe_regex", "path_separated_prefix",
-            "case_sensitive", "headers", "query_parameters", "runtime_fraction");
+            "case_sensitive", "headers", "query_parameters", "runtime_fraction", "grpc");
 
     enum Kind { PREFIX, PATH, REGEX, PATH_SEPARATED_PREFIX }
 
@@ -36,12 +38,15 @@ final class CompiledMatch {
     private final boolean caseSensitive;
     private final List<Predicate<HeaderMap>> headers;
     private final List<Predicate<String>> queryParameters;
+    /** {@code grpc}: only requests with a gRPC {@code content-type} match. */
+    private final boolean grpc;
     /** Out of 1,000,000; -1 when no {@code runtime_fraction}. */
     private final long fractionPerMillion;
 
     private CompiledMatch(RouteMatch m, String path) {
         ConfigFields.check(m, path, HANDLED, Set.of());
         caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
+        grpc = m.hasGrpc();
         switch (m.getPathSpecifierCase()) {
             case PREFIX -> {
                 kind = Kind.PREFIX;
@@ -113,6 +118,9 @@ final class CompiledMatch {
     /** Whether the request matches. {@code path} is {@code :path} (never {@code null}). */
     boolean matches(HeaderMap requestHeaders, String path) {
         if (!matchesPath(path)) {
+            return false;
+        }
+        if (grpc && !GrpcCommon.isGrpcRequest(requestHeaders)) {
             return false;
         }
         for (int i = 0; i < headers.size(); i++) {

@@ -17,7 +17,17 @@ final class ForwardingEntry implements RouteEntry {
     record Action(int clusterNotFoundResponseCode, long timeoutMillis, long idleTimeoutMillis, RetryPolicy retryPolicy,
                   boolean autoHostRewrite, String hostRewriteLiteral, String hostRewriteHeader,
                   boolean appendXForwardedHost, PathRewriter pathRewriter, CompiledMatch match,
-                  HeaderMutations[] requestMutations, HeaderMutations[] responseMutations) {
+                  HeaderMutations[] requestMutations, HeaderMutations[] responseMutations,
+                  GrpcTimeouts grpcTimeouts) {
+    }
+
+    /**
+     * The gRPC and stream-duration timeouts of a {@code RouteAction}: {@code max_grpc_timeout} and
+     * {@code grpc_timeout_offset} (-1 / 0 when unset), and {@code max_stream_duration} ({@code null} when unset).
+     */
+    record GrpcTimeouts(long maxGrpcTimeoutMillis, long grpcTimeoutOffsetMillis,
+                        RouteEntry.MaxStreamDuration maxStreamDuration) {
+        static final GrpcTimeouts NONE = new GrpcTimeouts(-1, 0, null);
     }
 
     /**
@@ -80,6 +90,21 @@ final class ForwardingEntry implements RouteEntry {
     @Override
     public boolean autoHostRewrite() {
         return action.autoHostRewrite();
+    }
+
+    @Override
+    public long maxGrpcTimeoutMillis() {
+        return action.grpcTimeouts().maxGrpcTimeoutMillis();
+    }
+
+    @Override
+    public long grpcTimeoutOffsetMillis() {
+        return action.grpcTimeouts().grpcTimeoutOffsetMillis();
+    }
+
+    @Override
+    public MaxStreamDuration maxStreamDuration() {
+        return action.grpcTimeouts().maxStreamDuration();
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.legate.api.ConfigException;
 import dev.legate.api.config.DataSources;
 import dev.legate.api.FactoryContext;
 import dev.legate.api.http.RetryPolicy;
+import dev.legate.api.http.RouteEntry;
 import dev.legate.api.upstream.ClusterManager;
 import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
 import io.envoyproxy.envoy.config.route.v3.FilterConfig;
@@ -56,7 +57,9 @@ final class RouteCompiler {
             "auto_host_rewrite", "host_rewrite_header", "append_x_forwarded_host", "timeout", "idle_timeout",
             "retry_policy",
             // the deprecated CORS policy: read by envoy.filters.http.cors through Route.config()
-            "cors");
+            "cors",
+            // gRPC timeouts, read by the router
+            "max_grpc_timeout", "grpc_timeout_offset", "max_stream_duration");
     private static final Set<String> ACTION_HARMLESS = Set.of("priority", "rate_limits", "include_vh_rate_limits",
             "hash_policy", "early_data_policy");
     private static final Set<String> WEIGHT_FIELDS = Set.of("name", "cluster_header", "weight",
@@ -247,7 +250,8 @@ final class RouteCompiler {
         String hostHeader = a.getHostRewriteHeader().isEmpty() ? null : a.getHostRewriteHeader().toLowerCase(Locale.ROOT);
         boolean autoHost = a.hasAutoHostRewrite() && a.getAutoHostRewrite().getValue();
         ForwardingEntry.Action action = new ForwardingEntry.Action(notFound, timeout, idle, retry, autoHost, hostLiteral,
-                hostHeader, a.getAppendXForwardedHost(), rewriter, match, requestChain, responseChain);
+                hostHeader, a.getAppendXForwardedHost(), rewriter, match, requestChain, responseChain,
+                grpcTimeouts(a, ap));
 
         switch (a.getClusterSpecifierCase()) {
             case CLUSTER: {
@@ -274,6 +278,33 @@ final class RouteCompiler {
                 throw ConfigException.at(ap, "missing cluster specifier (expected: one of cluster, cluster_header, "
                         + "weighted_clusters)");
         }
+    }
+
+    /**
+     * {@code max_grpc_timeout}, {@code grpc_timeout_offset} and {@code max_stream_duration} (Envoy's
+     * {@code RouteEntryImplBase} constructor: each optional; {@code max_stream_duration} set at all switches the
+     * route to the stream-duration timeouts).
+     */
+    @SuppressWarnings("deprecation") // max_grpc_timeout and grpc_timeout_offset are deprecated, still Envoy config
+    private static ForwardingEntry.GrpcTimeouts grpcTimeouts(RouteAction a, String ap) {
+        if (!a.hasMaxGrpcTimeout() && !a.hasGrpcTimeoutOffset() && !a.hasMaxStreamDuration()) {
+            return ForwardingEntry.GrpcTimeouts.NONE;
+        }
+        long maxGrpc = a.hasMaxGrpcTimeout() ? ConfigFields.millis(a.getMaxGrpcTimeout(), ap + ".max_grpc_timeout") : -1;
+        long offset = a.hasGrpcTimeoutOffset()
+                ? ConfigFields.millis(a.getGrpcTimeoutOffset(), ap + ".grpc_timeout_offset") : 0;
+        RouteEntry.MaxStreamDuration duration = null;
+        if (a.hasMaxStreamDuration()) {
+            RouteAction.MaxStreamDuration d = a.getMaxStreamDuration();
+            String dp = ap + ".max_stream_duration";
+            duration = new RouteEntry.MaxStreamDuration(
+                    d.hasMaxStreamDuration() ? ConfigFields.millis(d.getMaxStreamDuration(), dp + ".max_stream_duration") : -1,
+                    d.hasGrpcTimeoutHeaderMax()
+                            ? ConfigFields.millis(d.getGrpcTimeoutHeaderMax(), dp + ".grpc_timeout_header_max") : -1,
+                    d.hasGrpcTimeoutHeaderOffset()
+                            ? ConfigFields.millis(d.getGrpcTimeoutHeaderOffset(), dp + ".grpc_timeout_header_offset") : -1);
+        }
+        return new ForwardingEntry.GrpcTimeouts(maxGrpc, offset, duration);
     }
 
     @SuppressWarnings("deprecation") // total_weight is deprecated but still Envoy config
