@@ -99,6 +99,14 @@ final class ActiveStream {
     /** A local reply or reset ended request iteration. */
     boolean decoderAborted;
     boolean destroyed;
+    /**
+     * The request asks for an upgrade ({@link Upgrades#isUpgrade}) and the route or the HCM's
+     * {@code upgrade_configs} allow it: counted in {@code downstream_cx_upgrades_*}; a {@code 101} answer turns the
+     * stream into a byte tunnel in its codec.
+     */
+    boolean upgradeAccepted;
+    /** The request asks for an upgrade that is not allowed: answered 403 {@code upgrade_failed}. */
+    private boolean upgradeRejected;
 
     private Route route;
     private boolean routeCached;
@@ -124,8 +132,25 @@ final class ActiveStream {
 
     // ---------------------------------------------------------------- lifecycle
 
-    /** Builds one filter per {@code http_filters} entry (Envoy's {@code createFilterChain}). */
+    /**
+     * Builds one filter per {@code http_filters} entry (Envoy's {@code DownstreamFilterManager::createFilterChain}).
+     * For an upgrade request the route (then the HCM) decides whether the upgrade is allowed (Envoy's
+     * {@code createUpgradeFilterChain}); a refused one gets the default chain and a 403 in
+     * {@link #decodeHeadersFromCodec}.
+     */
     void createFilterChain() {
+        if (requestHeaders != null && Upgrades.isUpgrade(requestHeaders)) {
+            Route r = route();
+            RouteEntry e = r == null ? null : r.routeEntry();
+            if (Upgrades.allowed(requestHeaders.get(Upgrades.UPGRADE), e == null ? null : e.upgradeMap(),
+                    config.upgradeConfigs())) {
+                upgradeAccepted = true;
+                stats.cxUpgradesTotal.inc();
+                stats.cxUpgradesActive.inc();
+            } else {
+                upgradeRejected = true;
+            }
+        }
         List<HttpFilterChainEntry> chain = config.filterChain();
         ActiveFilter[] fs = new ActiveFilter[chain.size()];
         for (int i = 0; i < fs.length; i++) {
@@ -225,6 +250,12 @@ final class ActiveStream {
         touch();
         remoteComplete = endStream;
         dec.headers = requestHeaders;
+        if (upgradeRejected) {
+            // Envoy's ConnectionManagerImpl::ActiveStream::decodeHeaders: no filter sees the request.
+            stats.rqWsOnNonWsRoute.inc();
+            sendLocalReply(403, "", null, "upgrade_failed");
+            return;
+        }
         iterateHeaders(dec, null, requestHeaders, endStream);
     }
 
@@ -788,6 +819,9 @@ final class ActiveStream {
         }
         disarmRequestTimer();
         stats.rqActive.dec();
+        if (upgradeAccepted) {
+            stats.cxUpgradesActive.dec();
+        }
         stats.rqTimeMs.record(info.durationMillis());
         try {
             config.onStreamComplete(requestHeaders, enc.headers, enc.trailers, info);

@@ -47,6 +47,10 @@ final class ConnectionManagerStats {
     final Counter cxHttp2Total;
     final Gauge cxHttp2Active;
     final Counter rqHttp2Total;
+    // HTTP upgrades (WebSocket): accepted upgrades, and requests refused because the route does not allow them.
+    final Counter cxUpgradesTotal;
+    final Gauge cxUpgradesActive;
+    final Counter rqWsOnNonWsRoute;
 
     ConnectionManagerStats(Stats s) {
         cxTotal = s.counter("downstream_cx_total");
@@ -84,6 +88,9 @@ final class ConnectionManagerStats {
         cxHttp2Total = s.counter("downstream_cx_http2_total");
         cxHttp2Active = s.gauge("downstream_cx_http2_active");
         rqHttp2Total = s.counter("downstream_rq_http2_total");
+        cxUpgradesTotal = s.counter("downstream_cx_upgrades_total");
+        cxUpgradesActive = s.gauge("downstream_cx_upgrades_active");
+        rqWsOnNonWsRoute = s.counter("downstream_rq_ws_on_non_ws_route");
     }
 
     /** Charges {@code downstream_rq_<class>xx} when response headers are encoded (local replies included). */

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -50,6 +51,14 @@ import org.slf4j.LoggerFactory;
  * decoded {@link HttpObject}s into streams (one at a time; pipelined requests wait), answers protocol errors
  * (400, 426, 431) and writes responses back through {@code HttpServerCodec}.
  *
+ * <p>Upgrades (Envoy's {@code http1/codec_impl.cc} {@code handling_upgrade_}): after the head of a request with
+ * {@code connection: upgrade} and {@code upgrade} (not {@code h2c}), the request decoder leaves the pipeline and
+ * every further byte is request body for the stream; the request never ends before the peer's FIN. A {@code 101}
+ * answer to an accepted upgrade is written with its {@code upgrade}/{@code connection} headers, then the whole
+ * codec leaves and response data is written raw: the connection is a byte tunnel until one side ends, and it
+ * closes after the stream (flushing what was written). Any other answer is an ordinary response, after which the
+ * connection closes (the request never completed).
+ *
  * <p>Sits at the end of the connection's pipeline, after the codec; confined to the channel's event loop.
  * Every {@link HttpObject} it receives is released exactly once: headers objects here, body buffers by the
  * stream they are handed to.
@@ -61,13 +70,17 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString TRAILERS = AsciiString.cached("trailers");
+    private static final AsciiString H2C = AsciiString.cached("h2c");
+    /** Queued when the peer half-closes an upgrading connection: the end of the request body. */
+    private static final Object END_OF_INPUT = new Object();
 
     private final DownstreamConnection conn;
     private final HttpConnectionManagerConfig config;
     private final ConnectionManagerStats stats;
     private final Dispatcher dispatcher;
     private final Ticker ticker;
-    private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
+    /** Decoded {@link HttpObject}s, and raw {@link ByteBuf}s / {@link #END_OF_INPUT} once upgrading. */
+    private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
     private final Runnable flushTask = this::runFlush;
     private long startNanos;
     private ChannelHandlerContext ctx;
@@ -86,6 +99,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     private boolean flushScheduled;
     private long idleSinceNanos;
     private Dispatcher.Timer idleTimer;
+    /** An upgrade request's head was read: the request decoder is gone, inbound bytes are raw body. */
+    private boolean upgrading;
+    /** A 101 was written: the codec is gone, response data is written raw. */
+    private boolean tunnel;
 
     Http1ConnectionHandler(DownstreamConnection conn, HttpConnectionManagerConfig config,
                            ConnectionManagerStats stats) {
@@ -166,7 +183,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof HttpObject o)) {
+        if (!(msg instanceof HttpObject) && !(upgrading && msg instanceof ByteBuf)) {
             ctx.fireChannelRead(msg);
             return;
         }
@@ -174,7 +191,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             ReferenceCountUtil.release(msg);
             return;
         }
-        pending.add(o);
+        pending.add(msg);
         drain();
     }
 
@@ -186,7 +203,11 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            if (stream != null && stream.remoteComplete) {
+            if (upgrading && stream != null && !stream.remoteComplete && !closed) {
+                // The end of the upgraded request: forwarded upstream (a half-close) after the bytes before it.
+                pending.add(END_OF_INPUT);
+                drain();
+            } else if (stream != null && stream.remoteComplete) {
                 closeAfterResponse = true;
             } else if (!closed) {
                 conn.close(CloseType.NO_FLUSH);
@@ -239,7 +260,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
                 if (closeAfterResponse && stream == null) {
                     break;
                 }
-                HttpObject o = pending.poll();
+                Object o = pending.poll();
                 try {
                     dispatch(o);
                 } catch (RuntimeException e) {
@@ -258,7 +279,17 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         }
     }
 
-    private void dispatch(HttpObject o) {
+    private void dispatch(Object o) {
+        if (o == END_OF_INPUT) {
+            if (stream != null && !stream.remoteComplete) {
+                stream.decodeDataFromCodec(Unpooled.EMPTY_BUFFER, true);
+            }
+            return;
+        }
+        if (o instanceof ByteBuf raw) {
+            onRawData(raw);
+            return;
+        }
         if (o instanceof HttpRequest req) {
             try {
                 onRequestHeaders(req);
@@ -304,6 +335,11 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             return;
         }
         boolean endStream = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0L;
+        // An upgrade without a framed body (Envoy's handling_upgrade_): what follows the head is raw payload.
+        boolean upgrade = endStream && isUpgrade(req.headers());
+        if (upgrade) {
+            endStream = false;
+        }
         ActiveStream s = newStream();
         s.head = HttpMethod.HEAD.equals(req.method());
         int headerCount = req.headers().size();
@@ -327,7 +363,12 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             h.remove(HttpHeaderNames.EXPECT);
             write1xx(s, null);
         }
-        stripHopByHop(h);
+        if (upgrade) {
+            stripForUpgrade(h);
+            startUpgrading();
+        } else {
+            stripHopByHop(h);
+        }
         if (endStream) {
             swallowNextLast = true;
         }
@@ -363,6 +404,44 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /** Envoy's {@code Utility::isUpgrade} on the Netty request, {@code h2c} excluded (never honoured). */
+    private static boolean isUpgrade(HttpHeaders h) {
+        String upgrade = h.get(HttpHeaderNames.UPGRADE);
+        return upgrade != null && !upgrade.isEmpty() && !H2C.contentEqualsIgnoreCase(upgrade.trim())
+                && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /**
+     * An upgrade request keeps {@code connection} and {@code upgrade} (forwarded verbatim, Envoy's
+     * {@code mutateRequestHeaders}); the other hop-by-hop headers go.
+     */
+    static void stripForUpgrade(HttpHeaders h) {
+        h.remove(KEEP_ALIVE);
+        h.remove(PROXY_CONNECTION);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+    }
+
+    /**
+     * Takes the request decoder out of the pipeline: bytes it already read past the request head come back
+     * through {@link #channelRead} as raw buffers (queued behind the head being handled), as does every later read.
+     */
+    private void startUpgrading() {
+        upgrading = true;
+        HttpServerCodec codec = ctx.pipeline().get(HttpServerCodec.class);
+        if (codec != null) {
+            codec.removeInboundHandler();
+        }
+    }
+
+    /** Raw bytes of an upgrading connection: request body of the current stream. */
+    private void onRawData(ByteBuf raw) {
+        if (stream == null || stream.remoteComplete || !raw.isReadable()) {
+            raw.release();
+            return;
+        }
+        stream.decodeDataFromCodec(raw, false);
     }
 
     /** Removes hop-by-hop request headers (Envoy's {@code ConnectionManagerUtility} + HTTP/1 codec). */
@@ -413,6 +492,11 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     }
 
     private void onContent(HttpContent c) {
+        if (upgrading) {
+            // The codec's empty end of the upgrade request's head (it was decoded before the decoder left).
+            onRawData(c.content());
+            return;
+        }
         boolean last = c instanceof LastHttpContent;
         if (c.decoderResult().isFailure()) {
             c.release();
@@ -483,6 +567,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             closeAfterResponse = true;
         }
         HttpHeaders h = headers instanceof NettyHeaderMap n ? n.nettyHeaders() : NettyHeaderMap.toNettyHeaders(headers);
+        if (upgrading && s.upgradeAccepted && headers.status() == 101 && !endStream) {
+            writeSwitchingProtocols(h);
+            return;
+        }
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(KEEP_ALIVE);
         h.remove(PROXY_CONNECTION);
@@ -517,8 +605,33 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         }
     }
 
+    /**
+     * The 101 of an accepted upgrade: {@code upgrade} and {@code connection} stay (Envoy's
+     * {@code mutateResponseHeaders} for upgrades), no framing headers; then the codec leaves the pipeline and the
+     * connection is a byte tunnel.
+     */
+    private void writeSwitchingProtocols(HttpHeaders h) {
+        h.remove(KEEP_ALIVE);
+        h.remove(PROXY_CONNECTION);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        ctx.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS, h),
+                ctx.voidPromise());
+        ctx.write(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
+        HttpServerCodec codec = ctx.pipeline().get(HttpServerCodec.class);
+        if (codec != null) {
+            ctx.pipeline().remove(codec);
+        }
+        tunnel = true;
+        flushLater();
+    }
+
     @Override
     public void writeResponseData(ActiveStream s, ByteBuf data, boolean endStream) {
+        if (tunnel) {
+            writeTunnelData(data, endStream);
+            return;
+        }
         if (closed || s.head) {
             if (data != null) {
                 data.release();
@@ -544,6 +657,26 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         }
         ctx.write(new DefaultHttpContent(data), ctx.voidPromise());
         flushLater();
+    }
+
+    /** Raw response bytes after a 101; the end flushes (the connection closes when the stream is destroyed). */
+    private void writeTunnelData(ByteBuf data, boolean endStream) {
+        if (closed) {
+            if (data != null) {
+                data.release();
+            }
+            return;
+        }
+        if (data != null && data.isReadable()) {
+            ctx.write(data, ctx.voidPromise());
+        } else if (data != null) {
+            data.release();
+        }
+        if (endStream) {
+            ctx.flush();
+        } else {
+            flushLater();
+        }
     }
 
     /** HTTP/1.1 response trailers are dropped (Envoy's default: {@code enable_trailers} false); the message ends. */
@@ -581,7 +714,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         }
         stream = null;
         idleSinceNanos = nanoTime();
-        if (!s.remoteComplete) {
+        if (upgrading) {
+            // Nothing HTTP can follow an upgrade request on this connection.
+            closeAfterResponse = true;
+        } else if (!s.remoteComplete) {
             // Envoy's doEndStream: a stream that ends before its request on HTTP/1 takes the connection with it.
             if (s.codecComplete) {
                 stats.rqResponseBeforeRqComplete.inc();
@@ -671,7 +807,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     }
 
     private void releasePending() {
-        HttpObject o;
+        Object o;
         while ((o = pending.poll()) != null) {
             ReferenceCountUtil.release(o);
         }

@@ -13,6 +13,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -43,6 +44,13 @@ import org.slf4j.LoggerFactory;
  * <p>Reuse (Envoy's {@code Http1::ClientConnectionImpl}): only after both the request and the response were
  * complete, the response was HTTP/1.1 without {@code connection: close}, the request did not ask for close,
  * the stream was not reset, and {@code max_requests_per_connection} (if set) is not reached.
+ *
+ * <p>Upgrades (Envoy's {@code Http1::ClientConnectionImpl} with an upgrade request): a request with
+ * {@code connection: upgrade} and {@code upgrade} is written without framing and its body goes out raw. A
+ * {@code 101} answer is delivered as response headers, then the client codec leaves the pipeline (bytes it had
+ * read past the 101 come back raw, in order) and every byte from the server is response data: the connection
+ * is a byte tunnel. The end of the request half-closes the socket after its bytes are written; the server's
+ * close ends the response. Such a connection is never reused; any other answer is an ordinary response.
  */
 final class Http1Connection extends ChannelInboundHandlerAdapter {
 
@@ -253,6 +261,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
         boolean requestComplete;
         boolean keepAlive = true;
         private boolean headRequest;
+        /** The request asked for an upgrade: no framing, raw body, never reused. */
+        private boolean upgradeRequest;
+        /** The server answered 101: the connection is a byte tunnel. */
+        private boolean upgraded;
         private boolean informational;
         private boolean responseEnded;
         private boolean reset;
@@ -286,8 +298,14 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
                 keepAlive = false;
             }
             HttpHeaders h = req.headers();
+            upgradeRequest = h.contains(HttpHeaderNames.UPGRADE)
+                    && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+            if (upgradeRequest) {
+                keepAlive = false;
+            }
             CharSequence added = null;
-            if (!endStream && !HttpUtil.isContentLengthSet(req) && !HttpUtil.isTransferEncodingChunked(req)) {
+            if (!endStream && !upgradeRequest && !HttpUtil.isContentLengthSet(req)
+                    && !HttpUtil.isTransferEncodingChunked(req)) {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
                 added = HttpHeaderNames.TRANSFER_ENCODING;
             }
@@ -318,6 +336,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
                 data.release();
                 return;
             }
+            if (upgradeRequest) {
+                encodeUpgradeData(data, endStream);
+                return;
+            }
             if (endStream) {
                 requestComplete = true;
                 channel.writeAndFlush(new DefaultLastHttpContent(data));
@@ -328,9 +350,38 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
             }
         }
 
+        /**
+         * Upgrade payload: raw bytes (through the encoder, which passes unframed content, until the 101 removes
+         * it). The end half-closes the socket once everything before it is written.
+         */
+        private void encodeUpgradeData(ByteBuf data, boolean endStream) {
+            if (!data.isReadable()) {
+                data.release();
+                if (!endStream) {
+                    return;
+                }
+                data = Unpooled.EMPTY_BUFFER;
+            }
+            Object msg = upgraded || !data.isReadable() ? data : new DefaultHttpContent(data);
+            if (!endStream) {
+                channel.writeAndFlush(msg, channel.voidPromise());
+                return;
+            }
+            requestComplete = true;
+            channel.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+                if (f.channel() instanceof DuplexChannel d && d.isActive() && !d.isOutputShutdown()) {
+                    d.shutdownOutput();
+                }
+            });
+        }
+
         @Override
         public void encodeTrailers(HeaderMap trailers) {
             if (!active() || requestComplete) {
+                return;
+            }
+            if (upgradeRequest) {
+                encodeUpgradeData(Unpooled.EMPTY_BUFFER, true); // HTTP/1.1 payload has no trailers
                 return;
             }
             requestComplete = true;
@@ -367,6 +418,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
         // Response side, from the connection's handler.
 
         void onResponseObject(Object msg) {
+            if (upgraded) {
+                onTunnelObject(msg);
+                return;
+            }
             if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 protocolError(o.decoderResult().cause());
@@ -384,6 +439,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
 
         private void onResponseHeaders(HttpResponse r) {
             int code = r.status().code();
+            if (code == 101 && upgradeRequest) {
+                onSwitchingProtocols(r);
+                return;
+            }
             if (code >= 100 && code < 200) {
                 // 1xx informational responses are not delivered (SPI); the codec follows with an empty last content.
                 informational = true;
@@ -440,6 +499,32 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
             }
         }
 
+        /**
+         * The upgrade was accepted: the 101 goes to the handler, then the client codec leaves the pipeline. Bytes
+         * it had read past the 101 come back through {@link #channelRead} as raw buffers during the removal,
+         * after the headers, followed by the codec's empty end of the 101 (dropped).
+         */
+        private void onSwitchingProtocols(HttpResponse r) {
+            status = 101;
+            upgraded = true;
+            handler.onHeaders(NettyHeaderMap.ofResponse(r), false);
+            if (stream == this && !reset) {
+                HttpClientCodec codec = channel.pipeline().get(HttpClientCodec.class);
+                if (codec != null) {
+                    channel.pipeline().remove(codec);
+                }
+            }
+        }
+
+        /** After a 101: raw server bytes are response data; the codec's leftovers are dropped. */
+        private void onTunnelObject(Object msg) {
+            if (msg instanceof ByteBuf b && b.isReadable() && !responseEnded && !reset) {
+                handler.onData(b, false);
+                return;
+            }
+            ReferenceCountUtil.release(msg);
+        }
+
         /** The handler gets (or just got) the end of the response: count it. */
         private void endResponse() {
             responseEnded = true;
@@ -466,6 +551,12 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
 
         void onConnectionClosed() {
             if (responseEnded || reset) {
+                return;
+            }
+            if (upgraded) {
+                // The server closed the tunnel: that ends the response (Envoy's HTTP/1 end-by-disconnect).
+                endResponse();
+                handler.onData(Unpooled.EMPTY_BUFFER, true);
                 return;
             }
             responseEnded = true;

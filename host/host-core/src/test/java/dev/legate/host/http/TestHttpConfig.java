@@ -11,6 +11,7 @@ import dev.legate.api.stats.Stats;
 import dev.legate.host.stats.StatsStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** An HCM config for tests: settings in public fields, a real stats store, and a log of finished streams. */
 final class TestHttpConfig implements HttpConnectionManagerConfig {
@@ -37,6 +38,7 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
     Http2Options http2Options = Http2Options.DEFAULTS;
     long drainTimeoutMillis = 5000;
     int routeLookups;
+    Map<String, Boolean> upgradeConfigs = Map.of();
 
     long counter(String name) {
         return store.counter("http.test." + name);
@@ -57,6 +59,7 @@ final class TestHttpConfig implements HttpConnectionManagerConfig {
     @Override public long connectionIdleTimeoutMillis() { return connectionIdleTimeoutMillis; }
     @Override public boolean proxy100Continue() { return proxy100Continue; }
     @Override public List<HttpFilterChainEntry> filterChain() { return chain; }
+    @Override public Map<String, Boolean> upgradeConfigs() { return upgradeConfigs; }
     @Override
     public Route route(HeaderMap requestHeaders, StreamInfo streamInfo) {
         routeLookups++;

@@ -21,8 +21,12 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.PathWithEscapedSlashesAction;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ServerHeaderTransformation;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.pf4j.Extension;
 import org.slf4j.Logger;
@@ -46,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * and {@code .max_headers_count}, {@code proxy_100_continue}, {@code internal_address_config.cidr_ranges},
  * {@code merge_slashes}, {@code normalize_path} (dot segments only), {@code strip_any_host_port},
  * {@code strip_matching_host_port}, {@code strip_trailing_host_dot}, {@code add_user_agent},
- * {@code forward_client_cert_details} (no TLS: the header is removed unless ALWAYS_FORWARD_ONLY). Any other
+ * {@code forward_client_cert_details} (no TLS: the header is removed unless ALWAYS_FORWARD_ONLY),
+ * {@code upgrade_configs} ({@code upgrade_type}, {@code enabled}; no custom {@code filters}, no CONNECT). Any other
  * field set is a {@link ConfigException} {@code <field>: not supported yet} when it changes behaviour, or a
  * WARN log when it cannot. Stateless: nothing mutable lives here.
  */
@@ -66,7 +71,7 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
             "internal_address_config", "normalize_path", "merge_slashes", "strip_any_host_port",
             "strip_matching_host_port", "strip_trailing_host_dot", "add_user_agent", "forward_client_cert_details",
             "path_with_escaped_slashes_action", "stream_error_on_invalid_http_message", "http_protocol_options",
-            "http2_protocol_options", "drain_timeout");
+            "http2_protocol_options", "drain_timeout", "upgrade_configs");
 
     /** Fields that cannot change what a client sees over cleartext HTTP/1.1 in Legate today. */
     private static final Set<String> HARMLESS = Set.of("delayed_close_timeout",
@@ -228,7 +233,7 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
                 serverName, serverTransformation, internal, normalizePath, config.getMergeSlashes(),
                 stripAny, stripMatching, config.getStripTrailingHostDot(),
                 fcc != ForwardClientCertDetails.ALWAYS_FORWARD_ONLY,
-                userAgent, context.serviceNode()), http2, drainTimeout);
+                userAgent, context.serviceNode()), http2, drainTimeout, upgradeConfigs(config));
     }
 
     /** {@code http2_protocol_options} fields Legate implements; the rest below are refused or logged. */
@@ -287,6 +292,32 @@ public final class HttpConnectionManagerFilterFactory implements NetworkFilterFa
             throw ConfigException.at(path, v + " (expected: >= 65535 and <= 2147483647)");
         }
         return (int) v;
+    }
+
+    /**
+     * {@code upgrade_configs}: upgrade type (lower case) to {@code enabled} (default true). A custom
+     * {@code filters} chain and CONNECT are not supported yet; a type listed twice is an error, as in Envoy.
+     */
+    static Map<String, Boolean> upgradeConfigs(HttpConnectionManager config) {
+        Map<String, Boolean> upgrades = new LinkedHashMap<>();
+        for (int i = 0; i < config.getUpgradeConfigsCount(); i++) {
+            UpgradeConfig u = config.getUpgradeConfigs(i);
+            String path = "upgrade_configs[" + i + "]";
+            ConfigFields.check(u, path, Set.of("upgrade_type", "enabled"), Set.of());
+            String type = u.getUpgradeType().trim().toLowerCase(Locale.ROOT);
+            if (type.isEmpty()) {
+                throw ConfigException.at(path + ".upgrade_type", "\"\" (expected: non-empty, e.g. websocket)");
+            }
+            if (type.equals("connect")) {
+                throw ConfigException.at(path + ".upgrade_type", ConfigFields.quote(u.getUpgradeType())
+                        + " is not supported yet");
+            }
+            if (upgrades.put(type, !u.hasEnabled() || u.getEnabled().getValue()) != null) {
+                throw ConfigException.at(path + ".upgrade_type", "Error: multiple upgrade configs with the same name: '"
+                        + type + "'");
+            }
+        }
+        return upgrades;
     }
 
     /** Builds {@code http_filters} in order and checks Envoy's terminal-filter rule. */

@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -92,15 +93,19 @@ public final class HttpConnectionManagerSettings implements HttpConnectionManage
     private final Options o;
     private final Http2Options http2;
     private final long drainTimeoutMillis;
+    /** {@code upgrade_configs}: lower-case upgrade type to {@code enabled}. */
+    private final Map<String, Boolean> upgradeConfigs;
 
     HttpConnectionManagerSettings(Options options) {
-        this(options, Http2Options.DEFAULTS, 5000);
+        this(options, Http2Options.DEFAULTS, 5000, Map.of());
     }
 
-    HttpConnectionManagerSettings(Options options, Http2Options http2, long drainTimeoutMillis) {
+    HttpConnectionManagerSettings(Options options, Http2Options http2, long drainTimeoutMillis,
+                                  Map<String, Boolean> upgradeConfigs) {
         this.o = requireNonNull(options, "options");
         this.http2 = requireNonNull(http2, "http2");
         this.drainTimeoutMillis = drainTimeoutMillis;
+        this.upgradeConfigs = Map.copyOf(requireNonNull(upgradeConfigs, "upgradeConfigs"));
     }
 
     /** {@code http2_protocol_options}, Envoy's defaults for unset fields ({@code max_concurrent_streams} 1024). */
@@ -165,6 +170,11 @@ public final class HttpConnectionManagerSettings implements HttpConnectionManage
     @Override
     public List<HttpFilterChainEntry> filterChain() {
         return o.filterChain();
+    }
+
+    @Override
+    public Map<String, Boolean> upgradeConfigs() {
+        return upgradeConfigs;
     }
 
     @Override

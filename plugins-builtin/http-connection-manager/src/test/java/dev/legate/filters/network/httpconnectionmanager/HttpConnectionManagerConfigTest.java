@@ -131,8 +131,8 @@ class HttpConnectionManagerConfigTest {
         assertThat(error("stat_prefix: 'x' tracing { } " + ROUTES + ROUTER)).isEqualTo("tracing: not supported yet");
         assertThat(error("stat_prefix: 'x' proxy_100_continue: true " + ROUTES + ROUTER))
                 .isEqualTo("proxy_100_continue: not supported yet");
-        assertThat(error("stat_prefix: 'x' upgrade_configs { upgrade_type: 'websocket' } " + ROUTES + ROUTER))
-                .isEqualTo("upgrade_configs: not supported yet");
+        assertThat(error("stat_prefix: 'x' upgrade_configs { upgrade_type: 'websocket' filters { name: 'f' } } "
+                + ROUTES + ROUTER)).isEqualTo("upgrade_configs[0].filters: not supported yet");
         assertThat(error("stat_prefix: 'x' local_reply_config { } " + ROUTES + ROUTER))
                 .isEqualTo("local_reply_config: not supported yet");
         assertThat(error("stat_prefix: 'x' http2_protocol_options { connection_keepalive { } } "

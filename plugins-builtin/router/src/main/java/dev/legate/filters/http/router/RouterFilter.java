@@ -81,6 +81,9 @@ import java.util.function.Consumer;
  *       {@code x-envoy-upstream-rq-per-try-timeout-ms} are consumed and removed;
  *       {@code x-envoy-expected-rq-timeout-ms} is set upstream and {@code x-envoy-upstream-service-time} on the
  *       response, unless {@code suppress_envoy_headers}.</li>
+ *   <li>Upgrades ({@code connection: upgrade} + {@code upgrade}, e.g. WebSocket): the global timeout runs from the
+ *       request head until the upstream's {@code 101} and is off for the tunnel after it (Envoy's router since
+ *       envoyproxy/envoy#41075); the stream idle timeout still applies.</li>
  * </ul>
  *
  * <h2>Threading and buffers</h2>
@@ -133,6 +136,9 @@ public final class RouterFilter implements HttpFilter {
     private boolean grpcRequest;
     /** {@code suppress_grpc_request_failure_code_stats} applies: no {@code upstream_rq_<code>} for this request. */
     private boolean excludeCodeStats;
+    /** The request asks for an upgrade; {@link #upgraded} once the upstream answered 101. */
+    private boolean upgradeRequest;
+    private boolean upgraded;
 
     // Request body: all bytes seen while buffering for retries; otherwise only the bytes no stream took yet.
     private CompositeByteBuf body;
@@ -229,6 +235,12 @@ public final class RouterFilter implements HttpFilter {
         bufferingForRetry = retryState != null && retryState.hasRetriesRemaining();
         if (endStream) {
             onRequestComplete();
+        } else if (isUpgrade(headers) && globalTimeoutMillis > 0) {
+            // An upgrade's request does not end before the tunnel does: time the handshake instead.
+            upgradeRequest = true;
+            globalTimer = dispatcher.schedule(this::onGlobalTimeout, globalTimeoutMillis, TimeUnit.MILLISECONDS);
+        } else {
+            upgradeRequest = isUpgrade(headers);
         }
         startAttempt(host);
         return FilterHeadersStatus.STOP_ITERATION;
@@ -494,7 +506,7 @@ public final class RouterFilter implements HttpFilter {
             return;
         }
         downstreamEndMillis = dispatcher.currentTimeMillis();
-        if (globalTimeoutMillis > 0) {
+        if (globalTimeoutMillis > 0 && globalTimer == null && !upgraded) {
             globalTimer = dispatcher.schedule(this::onGlobalTimeout, globalTimeoutMillis, TimeUnit.MILLISECONDS);
         }
         UpstreamRequest req = upstream;
@@ -685,9 +697,33 @@ public final class RouterFilter implements HttpFilter {
 
     // Responses and failures
 
+    /** Envoy's {@code Http::Utility::isUpgrade}: {@code upgrade} present and {@code connection} naming it. */
+    static boolean isUpgrade(HeaderMap headers) {
+        String upgrade = headers.get("upgrade");
+        if (upgrade == null || upgrade.isEmpty()) {
+            return false;
+        }
+        for (String v : headers.getAll("connection")) {
+            for (String t : v.split(",")) {
+                if (t.trim().equalsIgnoreCase("upgrade")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private void onUpstreamHeaders(UpstreamRequest req, HeaderMap headers, boolean endStream) {
         int status = headers.status();
         req.responseHeaders = headers;
+        if (status == 101 && upgradeRequest && !endStream) {
+            // The upgrade is done: the route timeout covered the handshake only.
+            upgraded = true;
+            if (globalTimer != null) {
+                globalTimer.cancel();
+                globalTimer = null;
+            }
+        }
         if (retryState != null) {
             RetryStatus retry = shouldRetry(retryState.wouldRetryFromHeaders(status, headers));
             if (retry == RetryStatus.YES) {

@@ -537,6 +537,43 @@ class RouterFilterTest {
         assertThat(stream.reset).isTrue();
     }
 
+    // Upgrades (WebSocket): the route timeout covers the handshake only (envoyproxy/envoy#41075)
+
+    private static TestHeaderMap upgrade() {
+        TestHeaderMap h = get();
+        h.add("connection", "keep-alive, Upgrade");
+        h.add("upgrade", "websocket");
+        return h;
+    }
+
+    @Test
+    void upgradeHandshakeIsTimedByTheRouteTimeout() {
+        entry.timeoutMillis = 1000;
+        filter.decodeHeaders(upgrade(), false);
+        FakeUpstreamStream stream = backend.nextRequest().ready();
+        dispatcher.advance(1000);
+        assertThat(callbacks.localReply.status()).isEqualTo(504);
+        assertThat(stream.reset).isTrue();
+    }
+
+    @Test
+    void upgradedTunnelOutlivesTheRouteTimeout() {
+        entry.timeoutMillis = 1000;
+        filter.decodeHeaders(upgrade(), false);
+        FakeUpstreamStream stream = backend.nextRequest().ready();
+        dispatcher.advance(500);
+        stream.handler.onHeaders(TestHeaderMap.of(HeaderMap.STATUS, "101", "upgrade", "websocket",
+                "connection", "Upgrade"), false);
+        dispatcher.advance(60_000);
+        decodeData("frame", false);
+        decodeData("", true); // the client's end: no route timeout for the tunnel either
+        dispatcher.advance(60_000);
+        assertThat(callbacks.localReply).isNull();
+        assertThat(callbacks.resets).isZero();
+        assertThat(stream.reset).isFalse();
+        stream.handler.onData(responseBuf("bye"), true);
+    }
+
     // Resets
 
     @Test

@@ -4,6 +4,7 @@ import dev.legate.api.StreamInfo;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.RetryPolicy;
 import dev.legate.api.http.RouteEntry;
+import java.util.Map;
 
 /**
  * A route that forwards upstream, compiled from {@code RouteAction} (Envoy's {@code RouteEntryImplBase}).
@@ -18,7 +19,7 @@ final class ForwardingEntry implements RouteEntry {
                   boolean autoHostRewrite, String hostRewriteLiteral, String hostRewriteHeader,
                   boolean appendXForwardedHost, PathRewriter pathRewriter, CompiledMatch match,
                   HeaderMutations[] requestMutations, HeaderMutations[] responseMutations,
-                  GrpcTimeouts grpcTimeouts) {
+                  GrpcTimeouts grpcTimeouts, Map<String, Boolean> upgradeMap) {
     }
 
     /**
@@ -105,6 +106,12 @@ final class ForwardingEntry implements RouteEntry {
     @Override
     public MaxStreamDuration maxStreamDuration() {
         return action.grpcTimeouts().maxStreamDuration();
+    }
+
+    /** {@code upgrade_configs} of the route: lower-case type to {@code enabled}. */
+    @Override
+    public Map<String, Boolean> upgradeMap() {
+        return action.upgradeMap();
     }
 
     /**

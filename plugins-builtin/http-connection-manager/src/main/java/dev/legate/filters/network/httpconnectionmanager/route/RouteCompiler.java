@@ -55,7 +55,7 @@ final class RouteCompiler {
     private static final Set<String> ACTION_FIELDS = Set.of("cluster", "cluster_header", "weighted_clusters",
             "cluster_not_found_response_code", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
             "auto_host_rewrite", "host_rewrite_header", "append_x_forwarded_host", "timeout", "idle_timeout",
-            "retry_policy",
+            "retry_policy", "upgrade_configs",
             // the deprecated CORS policy: read by envoy.filters.http.cors through Route.config()
             "cors",
             // gRPC timeouts, read by the router
@@ -221,6 +221,38 @@ final class RouteCompiler {
         }
     }
 
+    /**
+     * {@code route.upgrade_configs} (Envoy's {@code RouteEntryImplBase::upgrade_map_}): lower-case type to
+     * {@code enabled} (default true). CONNECT ({@code connect_config}) is not supported yet.
+     */
+    private static Map<String, Boolean> upgradeMap(RouteAction a, String ap) {
+        if (a.getUpgradeConfigsCount() == 0) {
+            return Map.of();
+        }
+        Map<String, Boolean> upgrades = new LinkedHashMap<>();
+        for (int i = 0; i < a.getUpgradeConfigsCount(); i++) {
+            RouteAction.UpgradeConfig u = a.getUpgradeConfigs(i);
+            String up = ap + ".upgrade_configs[" + i + "]";
+            String type = u.getUpgradeType().toLowerCase(Locale.ROOT);
+            if (type.isEmpty()) {
+                throw ConfigException.at(up + ".upgrade_type", "\"\" (expected: non-empty, e.g. websocket)");
+            }
+            if (type.equals("connect")) {
+                throw ConfigException.at(up + ".upgrade_type", ConfigFields.quote(u.getUpgradeType())
+                        + " is not supported yet");
+            }
+            if (u.hasConnectConfig()) {
+                throw ConfigException.at(up + ".connect_config",
+                        "Non-CONNECT upgrade type " + u.getUpgradeType() + " has ConnectConfig");
+            }
+            ConfigFields.check(u, up, Set.of("upgrade_type", "enabled"), Set.of());
+            if (upgrades.put(type, !u.hasEnabled() || u.getEnabled().getValue()) != null) {
+                throw ConfigException.at(up + ".upgrade_type", "Duplicate upgrade " + u.getUpgradeType());
+            }
+        }
+        return Map.copyOf(upgrades);
+    }
+
     private CompiledRoute forwarding(Route rc, VirtualHost vhc, String rp, CompiledMatch match,
                                      HeaderMutations[] requestChain, HeaderMutations[] responseChain,
                                      FilterConfigs filterConfigs, RetryPolicy vhRetry) {
@@ -251,7 +283,7 @@ final class RouteCompiler {
         boolean autoHost = a.hasAutoHostRewrite() && a.getAutoHostRewrite().getValue();
         ForwardingEntry.Action action = new ForwardingEntry.Action(notFound, timeout, idle, retry, autoHost, hostLiteral,
                 hostHeader, a.getAppendXForwardedHost(), rewriter, match, requestChain, responseChain,
-                grpcTimeouts(a, ap));
+                grpcTimeouts(a, ap), upgradeMap(a, ap));
 
         switch (a.getClusterSpecifierCase()) {
             case CLUSTER: {
