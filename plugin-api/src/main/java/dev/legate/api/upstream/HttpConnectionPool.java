@@ -9,8 +9,9 @@ import dev.legate.api.Cancellable;
 public interface HttpConnectionPool {
 
     /**
-     * Asks for a stream: on an idle keep-alive connection at once, otherwise on a new connection (bounded by
-     * {@code connect_timeout} and the cluster's {@code max_connections} / {@code max_pending_requests}).
+     * Asks for a stream: on an idle keep-alive connection at once (HTTP/2: on a connection below its
+     * {@code max_concurrent_streams}), otherwise on a new connection (bounded by {@code connect_timeout} and the
+     * cluster's {@code max_connections} / {@code max_pending_requests}).
      *
      * @param responseHandler gets the response of the stream once it exists
      * @param callbacks       told when the stream is ready or failed; exactly one of them is called, unless

@@ -27,8 +27,9 @@ public interface UpstreamCluster {
     Host chooseHost(LoadBalancerContext context);
 
     /**
-     * This event loop's HTTP/1.1 pool for {@code host} (keep-alive reuse, one request per connection at a
-     * time). Call on {@code dispatcher}'s loop.
+     * This event loop's HTTP pool for {@code host}: HTTP/1.1 (keep-alive reuse, one request per connection at a
+     * time), or HTTP/2 when the cluster's protocol options ask for it (many streams per connection, more
+     * connections only when every one is at {@code max_concurrent_streams}). Call on {@code dispatcher}'s loop.
      */
     HttpConnectionPool httpConnectionPool(Host host, Dispatcher dispatcher);
 

@@ -6,7 +6,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * The request side of one upstream HTTP stream (Envoy's {@code RequestEncoder}). Confined to its event
  * loop. The HTTP/1.1 codec writes {@code :method}/{@code :path}/{@code :authority} as the request line and
- * {@code Host}.
+ * {@code Host}; the HTTP/2 codec sends the pseudo-headers ({@code :scheme} defaults to {@code http}) and drops
+ * HTTP/1 connection-specific headers.
  */
 public interface UpstreamHttpStream {
 
@@ -22,12 +23,18 @@ public interface UpstreamHttpStream {
 
     void encodeTrailers(HeaderMap trailers);
 
-    /** Abandons the stream; its connection is closed, not reused. No further callbacks. Idempotent. */
+    /**
+     * Abandons the stream; no further callbacks. Idempotent. HTTP/1.1: its connection is closed, not reused.
+     * HTTP/2: {@code RST_STREAM CANCEL}; the connection carries on with its other streams.
+     */
     void reset();
 
     /** Stops ({@code true}) or resumes reading the response, counted like readDisable. */
     void readDisable(boolean disable);
 
-    /** Whether the connection's write buffer is below its high watermark. */
+    /**
+     * Whether the connection's write buffer is below its high watermark (HTTP/2: the stream's, which also
+     * turns false while the peer's flow-control window for the stream is used up).
+     */
     boolean isWritable();
 }

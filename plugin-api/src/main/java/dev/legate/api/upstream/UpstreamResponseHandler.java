@@ -23,7 +23,10 @@ public interface UpstreamResponseHandler {
     /** The stream died before its end (connection closed, protocol error). */
     void onReset(ResetReason reason, String transportFailure);
 
-    /** The upstream connection's write buffer went above its high watermark: stop sending request body. */
+    /**
+     * The upstream connection's write buffer (HTTP/2: the stream's) went above its high watermark: stop sending
+     * request body.
+     */
     default void onAboveWriteBufferHighWatermark() {
     }
 

@@ -1,6 +1,7 @@
 package dev.legate.host.http;
 
 import dev.legate.api.Dispatcher;
+import dev.legate.api.ResponseFlag;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpConnectionManagerConfig;
 import dev.legate.api.upstream.ClusterManager;
@@ -497,7 +498,7 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
     private void abort(ActiveStream s, Http2Error code) {
         sendReset(code);
         s.decoderAborted = true;
-        s.info.setResponseFlag(dev.legate.api.ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
+        s.info.setResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
         s.destroy();
     }
 

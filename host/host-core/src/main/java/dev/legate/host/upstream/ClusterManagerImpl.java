@@ -45,7 +45,10 @@ import org.slf4j.LoggerFactory;
  * {@code dns_lookup_family}, {@code wait_for_warm_on_init}, {@code max_requests_per_connection},
  * {@code common_http_protocol_options.idle_timeout} (1 h) and the same in
  * {@code typed_extension_protocol_options} {@code envoy.extensions.upstreams.http.v3.HttpProtocolOptions} with
- * {@code explicit_http_config.http_protocol_options: {}}. Other fields: a warning when they do not change
+ * {@code explicit_http_config.http_protocol_options: {}}; HTTP/2 to the hosts (cleartext, prior knowledge) with
+ * {@code explicit_http_config.http2_protocol_options} or the legacy {@code http2_protocol_options}
+ * ({@code max_concurrent_streams}, {@code initial_stream_window_size}, {@code initial_connection_window_size},
+ * {@code hpack_table_size}; see {@link Http2ConnectionPoolImpl}). Other fields: a warning when they do not change
  * behaviour, otherwise a {@link ConfigException} {@code static_resources.clusters[i].<field>: not supported yet}.
  *
  * <p>Stats: {@code cluster.<name>.*} per cluster (see {@link UpstreamCluster#stats()}), and

@@ -16,6 +16,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -26,6 +27,7 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -151,7 +153,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 state = State.READY;
                 int extra = options.initialConnectionWindowSize() - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
                 if (extra > 0) {
-                    // A WINDOW_UPDATE on stream 0 raises the connection window (Envoy's initial_connection_window_size).
+                    // A WINDOW_UPDATE on stream 0 raises the connection window (initial_connection_window_size).
                     channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(extra));
                 }
                 pool.onConnected(this);
@@ -408,7 +410,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 return;
             }
             requestComplete = true;
-            io.netty.handler.codec.http2.Http2Headers h = new io.netty.handler.codec.http2.DefaultHttp2Headers(false);
+            Http2Headers h = new DefaultHttp2Headers(false);
             trailers.forEach((k, v) -> {
                 if (!k.startsWith(":")) {
                     h.add(k, v);
@@ -468,6 +470,13 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         }
 
         private void onHeadersFrame(Http2HeadersFrame hf) {
+            boolean end = hf.isEndStream();
+            if (!responseHeaders && !end) {
+                CharSequence raw = hf.headers().status();
+                if (raw != null && raw.length() == 3 && raw.charAt(0) == '1') {
+                    return; // 1xx informational responses are not delivered (SPI)
+                }
+            }
             HeaderMap map;
             try {
                 map = Http2HeaderConversion.toHeaderMap(hf.headers(), responseHeaders ? null : upgradeProtocol);
@@ -475,14 +484,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 protocolError(e);
                 return;
             }
-            boolean end = hf.isEndStream();
             if (!responseHeaders) {
-                int code = map.status();
-                if (code >= 100 && code < 200 && !end) {
-                    return; // 1xx informational responses are not delivered (SPI)
-                }
                 responseHeaders = true;
-                status = code;
+                status = map.status();
                 if (end) {
                     endResponse();
                 }
@@ -567,7 +571,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             if (!finished && !responseEnded) {
                 finished = true;
                 countEnd(true);
-                ResetReason reason = pendingReason != null ? pendingReason : ResetReason.CONNECTION_TERMINATION;
+                // A stream that never reached the wire on a GOAWAY'd connection (held by the stream-buffering
+                // encoder above the peer's limit) was not processed either: safe to retry.
+                boolean neverSent = child != null && !Http2CodecUtil.isStreamIdValid(child.stream().id());
+                ResetReason reason = pendingReason != null ? pendingReason
+                        : goAwayReceived && neverSent ? REFUSED : ResetReason.CONNECTION_TERMINATION;
                 if (child != null) {
                     handler.onReset(reason, "");
                 }

@@ -236,8 +236,8 @@ class Http2SocketTest {
         H2TestClient c = client();
         c.serverSettings();
         H2TestClient.Stream s = c.open();
-        // The hold filter buffers with watermarks: over 16 KiB the stream is read-disabled for 600 ms.
-        s.headers(H2TestClient.request("POST", "/slow").add("x-hold", "600"), false).sync();
+        // The hold filter buffers with watermarks: over 16 KiB the stream is read-disabled for 1.5 s.
+        s.headers(H2TestClient.request("POST", "/slow").add("x-hold", "1500"), false).sync();
         byte[] big = new byte[400_000];
         java.util.Arrays.fill(big, (byte) 'y');
         ChannelFuture written = s.data(Unpooled.wrappedBuffer(big), true);
@@ -296,6 +296,36 @@ class Http2SocketTest {
     }
 
     @Test
+    void autoWaitsForTheWholePrefaceAndFallsBackToHttp1AtTheFirstDifferentByte() throws Exception {
+        start();
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+            sock.setSoTimeout(5000);
+            var out = sock.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(100);
+            out.write("\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // an empty SETTINGS frame
+            out.flush();
+            byte[] head = sock.getInputStream().readNBytes(9);
+            assertThat(head[3]).as("the server's first frame is SETTINGS").isEqualTo((byte) 4);
+        }
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+            sock.setSoTimeout(5000);
+            var out = sock.getOutputStream();
+            out.write("P".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(100);
+            out.write("OST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            String all = new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(all).startsWith("HTTP/1.1 200").contains("x-echo-path: /p").contains("\r\nhi\r\n");
+        }
+        waitFor(() -> cfg.counter("downstream_cx_http2_total") == 1 && cfg.counter("downstream_cx_http1_total") == 1);
+    }
+
+    @Test
     void idleTimeoutSendsGoAwayThenCloses() throws Exception {
         cfg.connectionIdleTimeoutMillis = 200;
         start();
@@ -329,6 +359,25 @@ class Http2SocketTest {
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("late body");
         assertThat(c.channel.closeFuture().await(3, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void drainTimeoutBoundsTheGracefulClose() throws Exception {
+        cfg.drainTimeoutMillis = 300;
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("GET", "/wait"), true).sync();
+        waitFor(() -> accepted.size() == 1 && cfg.counter("downstream_rq_total") == 1);
+        long t0 = System.nanoTime();
+        accepted.get(0).close();
+        assertThat(c.goAway(3000)).isNotNull();
+        assertThat(c.channel.closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(ms).as("closed after drain_timeout, not at once and not never").isBetween(250L, 4000L);
+        assertThat(s.done.get(3, TimeUnit.SECONDS).headers()).isNull();
+        waitFor(() -> cfg.counter("downstream_cx_destroy_active_rq") == 1
+                && cfg.counter("downstream_rq_rx_reset") == 1);
     }
 
     @Test

@@ -103,6 +103,11 @@ class Http2ConnectionPoolTest {
         final String body;
         String requestTrailer;
         boolean readDisabled;
+        /** When > 0: the body is this many 16 KiB chunks of zeros, written at once. */
+        int bodyChunks;
+        final java.util.concurrent.atomic.AtomicInteger above = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger below = new java.util.concurrent.atomic.AtomicInteger();
+        volatile boolean writableAfterBody;
         final List<String[]> extraHeaders = new ArrayList<>();
         final CompletableFuture<String> done = new CompletableFuture<>();
         final CompletableFuture<UpstreamHttpStream> ready = new CompletableFuture<>();
@@ -129,6 +134,14 @@ class Http2ConnectionPoolTest {
             h.set(HeaderMap.METHOD, method).set(HeaderMap.PATH, path).set(HeaderMap.AUTHORITY, "origin");
             for (String[] x : extraHeaders) {
                 h.add(x[0], x[1]);
+            }
+            if (bodyChunks > 0) {
+                stream.encodeHeaders(h, false);
+                for (int i = 0; i < bodyChunks; i++) {
+                    stream.encodeData(Unpooled.wrappedBuffer(new byte[16 * 1024]), i == bodyChunks - 1);
+                }
+                writableAfterBody = stream.isWritable();
+                return;
             }
             if (body == null) {
                 stream.encodeHeaders(h, true);
@@ -175,6 +188,16 @@ class Http2ConnectionPoolTest {
         @Override
         public void onReset(ResetReason reason, String transportFailure) {
             done.complete("reset " + reason);
+        }
+
+        @Override
+        public void onAboveWriteBufferHighWatermark() {
+            above.incrementAndGet();
+        }
+
+        @Override
+        public void onBelowWriteBufferLowWatermark() {
+            below.incrementAndGet();
         }
     }
 
@@ -328,6 +351,16 @@ class Http2ConnectionPoolTest {
     }
 
     @Test
+    void responseHeadersAbove60KiBResetTheStreamAsAProtocolError() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        assertThat(send(c, "GET", "/bigheader", null)).isEqualTo("reset PROTOCOL_ERROR");
+        String port = String.valueOf(origin.port());
+        assertThat(cm.renderClustersText()).contains("origin::127.0.0.1:" + port + "::rq_error::1\n");
+        waitFor(() -> stats.gauge("cluster.origin.http2.streams_active") == 0);
+    }
+
+    @Test
     void resetSendsRstStreamAndTheConnectionSurvives() throws Exception {
         origin = new TestHttp2Server(0);
         UpstreamCluster c = cluster(origin.port(), "", "");
@@ -358,7 +391,40 @@ class Http2ConnectionPoolTest {
         loop.submit(() -> s.readDisable(false)).get(5, TimeUnit.SECONDS);
         assertThat(e.done.get(5, TimeUnit.SECONDS)).startsWith("200 ");
         assertThat(e.receivedBytes.get()).isEqualTo(TestHttp2Server.BIG);
-        assertThat(origin.bigBytesWritten.get()).isEqualTo(TestHttp2Server.BIG);
+        waitFor(() -> origin.bigBytesWritten.get() == TestHttp2Server.BIG); // the origin's write listeners lag
+    }
+
+    @Test
+    void writeBackPressureFollowsThePeersStreamWindow() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "", "per_connection_buffer_limit_bytes: 65536");
+        Exchange e = new Exchange("POST", "/sink", null);
+        e.bodyChunks = 32; // 512 KiB against the origin's 65535-byte stream window, which it does not return
+        start(c, e);
+        waitFor(() -> e.above.get() == 1);
+        assertThat(e.writableAfterBody).isFalse();
+        Thread.sleep(200);
+        assertThat(origin.sinkBytes.get()).isLessThanOrEqualTo(65535);
+        assertThat(e.below.get()).isZero();
+        origin.releaseSinks();
+        assertThat(e.done.get(5, TimeUnit.SECONDS)).isEqualTo("200 POST /sink sink 524288");
+        assertThat(e.below.get()).isEqualTo(1);
+    }
+
+    @Test
+    void upgradeRequestBecomesExtendedConnectAnd200Becomes101() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        Exchange e = new Exchange("GET", "/ws", null);
+        e.extraHeaders.add(new String[] {"upgrade", "websocket"});
+        e.extraHeaders.add(new String[] {"connection", "Upgrade"});
+        e.extraHeaders.add(new String[] {"content-length", "0"});
+        e.extraHeaders.add(new String[] {"sec-websocket-version", "13"});
+        assertThat(start(c, e).done.get(5, TimeUnit.SECONDS)).isEqualTo("101 CONNECT+websocket /ws ");
+        assertThat(e.responseHeaders.get("upgrade")).isEqualTo("websocket");
+        assertThat(e.responseHeaders.get("connection")).isEqualTo("upgrade");
+        assertThat(origin.requests).containsExactly(
+                "CONNECT+websocket /ws  te=null connection=null authority=origin scheme=http");
     }
 
     @Test

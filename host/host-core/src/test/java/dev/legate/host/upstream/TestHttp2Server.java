@@ -39,7 +39,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code /hold} waits until {@link #releaseHeld()}; {@code /rst} resets the stream (INTERNAL_ERROR) after its
  * headers; {@code /refuse} resets it with REFUSED_STREAM; {@code /goaway} sends GOAWAY with a last-stream-id
  * just below this stream (it is refused; earlier streams carry on); {@code /big} answers 1 MiB;
- * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}.
+ * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}; {@code /bigheader}
+ * answers with a 70 KiB header; {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
+ * {@code :protocol} when the request has one (extended CONNECT; the server advertises it).
  */
 final class TestHttp2Server implements AutoCloseable {
 
@@ -53,6 +55,9 @@ final class TestHttp2Server implements AutoCloseable {
     /** Bytes of {@code /big} responses the codec has written to the socket (flow control permitting). */
     final AtomicLong bigBytesWritten = new AtomicLong();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** Request body bytes {@code /sink} streams have read; they read nothing until {@link #releaseSinks()}. */
+    final AtomicLong sinkBytes = new AtomicLong();
+    private final List<Channel> sinks = new CopyOnWriteArrayList<>();
     private final List<Runnable> held = new CopyOnWriteArrayList<>();
     private final EventLoopGroup group = Transports.newGroup(1, "test-h2-origin");
     private final Channel server;
@@ -64,11 +69,12 @@ final class TestHttp2Server implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
-                        Http2Settings s = Http2Settings.defaultSettings();
+                        Http2Settings s = Http2Settings.defaultSettings().connectProtocolEnabled(true);
                         if (maxConcurrentStreams > 0) {
                             s.maxConcurrentStreams(maxConcurrentStreams);
                         }
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(s).build(),
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(s)
+                                        .encoderIgnoreMaxHeaderListSize(true).build(),
                                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                                     @Override
                                     protected void initChannel(Http2StreamChannel sc) {
@@ -93,6 +99,13 @@ final class TestHttp2Server implements AutoCloseable {
         List<Runnable> copy = List.copyOf(held);
         held.clear();
         copy.forEach(r -> group.execute(r));
+    }
+
+    /** Lets {@code /sink} streams read (and so return window) again. */
+    void releaseSinks() {
+        for (Channel c : sinks) {
+            c.eventLoop().execute(() -> c.config().setAutoRead(true));
+        }
     }
 
     @Override
@@ -144,6 +157,10 @@ final class TestHttp2Server implements AutoCloseable {
                                 path.equals("/rst") ? Http2Error.INTERNAL_ERROR : Http2Error.REFUSED_STREAM));
                         return;
                     }
+                    if (path.equals("/sink")) {
+                        ctx.channel().config().setAutoRead(false);
+                        sinks.add(ctx.channel());
+                    }
                     if (path.equals("/goaway")) {
                         // A GOAWAY whose last-stream-id is just below this stream: it is refused.
                         int id = ((Http2StreamChannel) ctx.channel()).stream().id();
@@ -159,7 +176,11 @@ final class TestHttp2Server implements AutoCloseable {
                 }
             } else if (msg instanceof Http2DataFrame d) {
                 end = d.isEndStream();
-                body.append(d.content().toString(StandardCharsets.UTF_8));
+                if (String.valueOf(request.path()).equals("/sink")) {
+                    sinkBytes.addAndGet(d.content().readableBytes());
+                } else {
+                    body.append(d.content().toString(StandardCharsets.UTF_8));
+                }
                 d.release();
             } else {
                 ReferenceCountUtil.release(msg);
@@ -173,7 +194,9 @@ final class TestHttp2Server implements AutoCloseable {
         private void onRequest(ChannelHandlerContext ctx) {
             String method = String.valueOf(request.method());
             String path = String.valueOf(request.path());
-            String line = method + " " + path + " " + body;
+            CharSequence protocol = request.get(":protocol");
+            String line = method + (protocol == null ? "" : "+" + protocol) + " " + path + " "
+                    + (path.equals("/sink") ? "sink " + sinkBytes.get() : body);
             requests.add(line + (trailer == null ? "" : " trailer x-t=" + trailer)
                     + " te=" + request.get("te") + " connection=" + request.get("connection")
                     + " authority=" + request.authority() + " scheme=" + request.scheme());
@@ -191,6 +214,9 @@ final class TestHttp2Server implements AutoCloseable {
             }
             Http2Headers h = new DefaultHttp2Headers().status(path.equals("/500") ? "500" : "200");
             h.set("x-method", method);
+            if (path.equals("/bigheader")) {
+                h.set("x-big", "v".repeat(70 * 1024));
+            }
             if (path.equals("/big")) {
                 ctx.write(new DefaultHttp2HeadersFrame(h));
                 int chunk = 16 * 1024;
