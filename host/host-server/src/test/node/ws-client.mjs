@@ -51,7 +51,7 @@ async function main() {
 
   const closed = new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   socket.close(4000, 'bye');
-  const c = await Promise.race([closed, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 10000))]);
+  const c = await Promise.race([closed, new Promise((r) => setTimeout(() => r({ code: 'timeout' }), 10000).unref())]);
   console.log(`RESULT close code=${c.code} reason=${c.reason}`);
 
   try {
