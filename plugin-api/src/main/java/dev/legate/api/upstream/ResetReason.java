@@ -12,6 +12,8 @@ public enum ResetReason {
     LOCAL_RESET("local reset"),
     OVERFLOW("overflow"),
     REMOTE_RESET("remote reset"),
+    /** The peer refused the stream (HTTP/2 {@code RST_STREAM REFUSED_STREAM}, or above a GOAWAY's last stream id). */
+    REMOTE_REFUSED_STREAM_RESET("remote refused stream reset"),
     PROTOCOL_ERROR("protocol error");
 
     private final String text;

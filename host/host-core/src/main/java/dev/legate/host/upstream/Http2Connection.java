@@ -67,12 +67,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     /**
      * The reset reason of a stream the peer refused ({@code RST_STREAM REFUSED_STREAM}, or above a GOAWAY's
-     * last-stream-id). Envoy has a distinct {@code RemoteRefusedStreamReset} ("remote refused stream reset",
-     * response flag UR, retried under {@code retry_on: refused-stream}); the SPI's {@link ResetReason} has no such
-     * value yet, so these streams report {@link ResetReason#REMOTE_RESET}, which the router retries under
-     * {@code retry_on: reset}, {@code 5xx} and {@code gateway-error}. Counted in {@code http2.stream_refused_errors}.
+     * last-stream-id): Envoy's {@code RemoteRefusedStreamReset} ("remote refused stream reset", response flag UR),
+     * which the router retries under {@code retry_on: refused-stream}, {@code reset}, {@code 5xx} and
+     * {@code gateway-error}. Counted in {@code http2.stream_refused_errors}.
      */
-    static final ResetReason REFUSED = ResetReason.REMOTE_RESET;
+    static final ResetReason REFUSED = ResetReason.REMOTE_REFUSED_STREAM_RESET;
 
     enum State { CONNECTING, READY, CLOSED }
 

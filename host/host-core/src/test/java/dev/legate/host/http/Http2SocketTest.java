@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -399,6 +400,7 @@ class Http2SocketTest {
     @Test
     void extendedConnectBecomesAnHttp1UpgradeForTheFilters() throws Exception {
         cfg.http2Options = new Http2Options(1024, 268_435_456, 268_435_456, true, 4096);
+        cfg.upgradeConfigs = Map.of("websocket", true);
         start();
         H2TestClient c = client();
         assertThat(c.serverSettings().connectProtocolEnabled()).isTrue();

@@ -323,7 +323,7 @@ class Http2ConnectionPoolTest {
         UpstreamCluster c = cluster(origin.port(), "", "");
         Exchange held = start(c, new Exchange("GET", "/hold", null));
         waitFor(() -> origin.heldCount() == 1);
-        assertThat(send(c, "GET", "/goaway", null)).isEqualTo("reset REMOTE_RESET");
+        assertThat(send(c, "GET", "/goaway", null)).isEqualTo("reset REMOTE_REFUSED_STREAM_RESET");
         assertThat(stats.counter("cluster.origin.http2.stream_refused_errors")).isEqualTo(1);
         assertThat(stats.counter("cluster.origin.upstream_cx_close_notify")).isEqualTo(1);
         // The GOAWAY'd connection takes no new stream: this one opens a second connection.
@@ -341,7 +341,7 @@ class Http2ConnectionPoolTest {
         origin = new TestHttp2Server(0);
         UpstreamCluster c = cluster(origin.port(), "", "");
         assertThat(send(c, "GET", "/rst", null)).isEqualTo("reset REMOTE_RESET");
-        assertThat(send(c, "GET", "/refuse", null)).isEqualTo("reset REMOTE_RESET");
+        assertThat(send(c, "GET", "/refuse", null)).isEqualTo("reset REMOTE_REFUSED_STREAM_RESET");
         assertThat(send(c, "GET", "/after", null)).isEqualTo("200 GET /after ");
         assertThat(origin.connections.get()).isEqualTo(1);
         assertThat(stats.counter("cluster.origin.http2.rx_reset")).isEqualTo(2);

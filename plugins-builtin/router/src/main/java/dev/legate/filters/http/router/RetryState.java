@@ -260,6 +260,9 @@ final class RetryState {
         if ((retryOn & (RETRY_ON_5XX | RETRY_ON_GATEWAY_ERROR | RETRY_ON_RESET)) != 0) {
             return true;
         }
+        if ((retryOn & RETRY_ON_REFUSED_STREAM) != 0 && reason == ResetReason.REMOTE_REFUSED_STREAM_RESET) {
+            return true;
+        }
         boolean connectFailure = reason == ResetReason.LOCAL_CONNECTION_FAILURE
                 || reason == ResetReason.REMOTE_CONNECTION_FAILURE || reason == ResetReason.CONNECTION_TIMEOUT;
         if ((retryOn & RETRY_ON_CONNECT_FAILURE) != 0 && connectFailure) {

@@ -914,7 +914,7 @@ public final class RouterFilter implements HttpFilter {
             case CONNECTION_TERMINATION -> ResponseFlag.UPSTREAM_CONNECTION_TERMINATION;
             case LOCAL_RESET -> ResponseFlag.LOCAL_RESET;
             case OVERFLOW -> ResponseFlag.UPSTREAM_OVERFLOW;
-            case REMOTE_RESET -> ResponseFlag.UPSTREAM_REMOTE_RESET;
+            case REMOTE_RESET, REMOTE_REFUSED_STREAM_RESET -> ResponseFlag.UPSTREAM_REMOTE_RESET;
             case PROTOCOL_ERROR -> ResponseFlag.UPSTREAM_PROTOCOL_ERROR;
         };
     }

@@ -604,6 +604,23 @@ class RouterFilterTest {
     }
 
     @Test
+    void refusedStreamIsRetriedUnderRefusedStreamButAPlainRemoteResetIsNot() {
+        entry.retryPolicy = retryOn("refused-stream", 1, 0);
+        filter.decodeHeaders(get(), true);
+        backend.nextRequest().ready().handler.onReset(ResetReason.REMOTE_REFUSED_STREAM_RESET, "");
+
+        assertThat(callbacks.localReply).isNull();
+        assertThat(store.counter("cluster.backend.upstream_rq_retry")).isEqualTo(1);
+        dispatcher.advance(250);
+        backend.nextRequest().ready().handler.onReset(ResetReason.REMOTE_RESET, "");
+
+        assertThat(callbacks.localReply.status()).isEqualTo(503);
+        assertThat(callbacks.localReply.body())
+                .isEqualTo(RESET_PREFIX + "retried and the latest reset reason: remote reset");
+        assertThat(store.counter("cluster.backend.upstream_rq_retry")).isEqualTo(1);
+    }
+
+    @Test
     void protocolErrorIs502UPE() {
         filter.decodeHeaders(get(), true);
         backend.nextRequest().ready().handler.onReset(ResetReason.PROTOCOL_ERROR, "");
