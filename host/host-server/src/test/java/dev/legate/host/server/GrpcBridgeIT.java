@@ -221,7 +221,8 @@ class GrpcBridgeIT {
                 .timeout(Duration.ofSeconds(20)).header("content-type", "application/x-protobuf")
                 .header("grpc-timeout", "200m")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(slow.toByteArray())).build();
-        HttpResponse<String> r = Proxy.CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = Proxy.CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .get(20, TimeUnit.SECONDS);
         assertThat(r.statusCode()).isEqualTo(504);
         assertThat(r.headers().firstValue("content-type")).hasValue("text/plain");
         assertThat(r.body()).isEqualTo("downstream duration timeout");
@@ -324,14 +325,15 @@ class GrpcBridgeIT {
 
     // ---------------------------------------------------------------- helpers
 
+    /** POSTs over HTTP/1.1; bounded: a response whose body never completes (a stale content-length) fails. */
     static HttpResponse<byte[]> post(String listener, String path, String contentType, String accept, byte[] body)
-            throws IOException, InterruptedException {
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(proxy.uri(listener, path)).timeout(Duration.ofSeconds(20))
                 .header("content-type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (accept != null) {
             b.header("accept", accept);
         }
-        return Proxy.CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return Proxy.CLIENT.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray()).get(20, TimeUnit.SECONDS);
     }
 
     /** A gRPC length-prefixed message. */
