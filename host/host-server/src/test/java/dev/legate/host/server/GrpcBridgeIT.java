@@ -85,57 +85,32 @@ class GrpcBridgeIT {
                 + "max_stream_duration: { grpc_timeout_header_max: 0s } } }, "
                 + "{ match: { prefix: \"/\" }, route: { cluster: grpc } } ] } ] }";
         String empty = "{ name: empty, connect_timeout: 1s, type: STATIC, load_assignment: { cluster_name: empty } }";
+        String bridge = "{ name: envoy.filters.http.grpc_http1_bridge, typed_config: { \"@type\": "
+                + "type.googleapis.com/envoy.extensions.filters.http.grpc_http1_bridge.v3.Config, "
+                + "upgrade_protobuf_to_grpc: true%s } }";
+        String web = "{ name: envoy.filters.http.grpc_web, typed_config: { \"@type\": "
+                + "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb } }";
         return """
                 admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
                 static_resources:
-                  listeners:
-                  - name: bridge
-                    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: bridge
-                          route_config: %1$s
-                          http_filters:
-                          - name: envoy.filters.http.grpc_http1_bridge
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_http1_bridge.v3.Config,
-                                            upgrade_protobuf_to_grpc: true, ignore_query_parameters: true }
-                          - name: envoy.filters.http.router
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  - name: web
-                    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: web
-                          route_config: %1$s
-                          http_filters:
-                          - name: envoy.filters.http.grpc_web
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }
-                          - name: envoy.filters.http.router
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  - name: bridge_small
-                    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                    per_connection_buffer_limit_bytes: 1024
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: bridge_small
-                          route_config: %1$s
-                          http_filters:
-                          - name: envoy.filters.http.grpc_http1_bridge
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_http1_bridge.v3.Config,
-                                            upgrade_protobuf_to_grpc: true }
-                          - name: envoy.filters.http.router
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  clusters: [ %2$s, %3$s ]
-                """.formatted(routes, cluster, empty);
+                  listeners: [ %s, %s, %s ]
+                  clusters: [ %s, %s ]
+                """.formatted(
+                listener("bridge", "", bridge.formatted(", ignore_query_parameters: true"), routes),
+                listener("web", "", web, routes),
+                listener("bridge_small", "per_connection_buffer_limit_bytes: 1024, ", bridge.formatted(""), routes),
+                cluster, empty);
+    }
+
+    /** A listener on 127.0.0.1:0 whose HCM runs {@code filter} (a flow mapping), then the router. */
+    private static String listener(String name, String extra, String filter, String routes) {
+        return "{ name: " + name + ", " + extra
+                + "address: { socket_address: { address: 127.0.0.1, port_value: 0 } }, "
+                + "filter_chains: [ { filters: [ { name: envoy.filters.network.http_connection_manager, typed_config: { "
+                + "\"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager, "
+                + "stat_prefix: " + name + ", route_config: " + routes + ", http_filters: [ " + filter + ", "
+                + "{ name: envoy.filters.http.router, typed_config: { "
+                + "\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } } ] } } ] } ] }";
     }
 
     // ---------------------------------------------------------------- grpc_http1_bridge

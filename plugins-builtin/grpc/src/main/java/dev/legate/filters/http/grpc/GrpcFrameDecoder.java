@@ -45,25 +45,12 @@ public final class GrpcFrameDecoder {
      * @return the frames that started in this chunk
      */
     public long inspect(ByteBuf data) {
-        long delta = 0;
-        int i = data.readerIndex();
+        long before = frameCount;
         int end = data.writerIndex();
-        while (i < end) {
-            if (headerIndex == HEADER_SIZE) {
-                int n = (int) Math.min(payloadRemaining, end - i);
-                i += n;
-                payloadRemaining -= n;
-                if (payloadRemaining == 0) {
-                    headerIndex = 0;
-                }
-                continue;
-            }
-            onHeaderByte(data.getUnsignedByte(i++));
-            if (headerIndex == 1) {
-                delta++;
-            }
+        for (int i = data.readerIndex(); i < end; ) {
+            i = advance(data, i, end);
         }
-        return delta;
+        return frameCount - before;
     }
 
     /**
