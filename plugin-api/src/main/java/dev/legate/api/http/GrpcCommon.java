@@ -12,6 +12,12 @@ public final class GrpcCommon {
 
     /** {@code application/grpc}. */
     public static final String CONTENT_TYPE = "application/grpc";
+    /** {@code application/x-protobuf} (Envoy's {@code Protobuf} content type, for the HTTP/1.1 bridge). */
+    public static final String CONTENT_TYPE_PROTOBUF = "application/x-protobuf";
+    /** The {@code content-type} header. */
+    public static final String CONTENT_TYPE_HEADER = "content-type";
+    /** The {@code content-length} header. */
+    public static final String CONTENT_LENGTH_HEADER = "content-length";
     /** The request header with the call's deadline, e.g. {@code 250m}. */
     public static final String GRPC_TIMEOUT = "grpc-timeout";
     /** The response header or trailer with the call's status code. */
@@ -32,7 +38,7 @@ public final class GrpcCommon {
      * (case-sensitive, as Envoy's {@code hasGrpcContentType}); {@code application/grpc-web} is not gRPC.
      */
     public static boolean hasGrpcContentType(HeaderMap headers) {
-        String ct = headers.get("content-type");
+        String ct = headers.get(CONTENT_TYPE_HEADER);
         return ct != null && ct.startsWith(CONTENT_TYPE)
                 && (ct.length() == CONTENT_TYPE.length() || ct.charAt(CONTENT_TYPE.length()) == '+');
     }
@@ -40,6 +46,73 @@ public final class GrpcCommon {
     /** Envoy's {@code isGrpcRequestHeaders}: a {@code :path} and a gRPC {@code content-type}. */
     public static boolean isGrpcRequest(HeaderMap requestHeaders) {
         return requestHeaders != null && requestHeaders.path() != null && hasGrpcContentType(requestHeaders);
+    }
+
+    /**
+     * Envoy's {@code isGrpcResponseHeaders}: with {@code endStream} (trailers-only) a {@code grpc-status} is enough;
+     * otherwise {@code :status} 200 and a gRPC content type.
+     */
+    public static boolean isGrpcResponseHeaders(HeaderMap responseHeaders, boolean endStream) {
+        if (endStream) {
+            return responseHeaders.contains(GRPC_STATUS);
+        }
+        return responseHeaders.status() == 200 && hasGrpcContentType(responseHeaders);
+    }
+
+    /**
+     * Envoy's {@code isProtobufRequestHeaders}: a {@code :path} and {@code content-type} exactly
+     * {@code application/x-protobuf}.
+     */
+    public static boolean isProtobufRequest(HeaderMap requestHeaders) {
+        return requestHeaders.path() != null && CONTENT_TYPE_PROTOBUF.equals(requestHeaders.get(CONTENT_TYPE_HEADER));
+    }
+
+    /**
+     * The service and method of a gRPC request path {@code /<service>/<method>}.
+     *
+     * @param service the fully qualified service, e.g. {@code grpc.testing.TestService}
+     * @param method  the method, e.g. {@code UnaryCall}
+     */
+    public record RequestNames(String service, String method) {
+    }
+
+    /**
+     * Envoy's {@code resolveServiceAndMethod}: the query is cut off, the path split on {@code /} (empty parts
+     * dropped) and exactly two parts are the service and the method; otherwise {@code null}.
+     */
+    public static RequestNames resolveServiceAndMethod(String path) {
+        if (path == null) {
+            return null;
+        }
+        int q = path.indexOf('?');
+        String p = q < 0 ? path : path.substring(0, q);
+        String first = null;
+        String second = null;
+        int parts = 0;
+        int i = 0;
+        int n = p.length();
+        while (i < n) {
+            while (i < n && p.charAt(i) == '/') {
+                i++;
+            }
+            if (i == n) {
+                break;
+            }
+            int j = p.indexOf('/', i);
+            if (j < 0) {
+                j = n;
+            }
+            parts++;
+            if (parts == 1) {
+                first = p.substring(i, j);
+            } else if (parts == 2) {
+                second = p.substring(i, j);
+            } else {
+                return null;
+            }
+            i = j;
+        }
+        return parts == 2 ? new RequestNames(first, second) : null;
     }
 
     /**
@@ -166,24 +239,30 @@ public final class GrpcCommon {
      * below 0x20, from 0x7E up, and {@code %} become {@code %XX} (upper-case hex); others are kept.
      */
     public static String percentEncode(String value) {
-        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        StringBuilder sb = null;
-        for (int i = 0; i < bytes.length; i++) {
-            int b = bytes[i] & 0xff;
-            boolean encode = b < 0x20 || b >= 0x7e || b == '%';
-            if (encode && sb == null) {
-                sb = new StringBuilder(bytes.length + 16);
-                sb.append(new String(bytes, 0, i, StandardCharsets.US_ASCII));
-            }
-            if (sb != null) {
-                if (encode) {
-                    sb.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
-                            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-                } else {
-                    sb.append((char) b);
-                }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c >= 0x7e || c == '%') {
+                return percentEncode(value.getBytes(StandardCharsets.UTF_8));
             }
         }
-        return sb == null ? value : sb.toString();
+        return value;
+    }
+
+    /**
+     * {@link #percentEncode(String)} over raw bytes (a response body turned into {@code grpc-message}, which need
+     * not be UTF-8).
+     */
+    public static String percentEncode(byte[] bytes) {
+        StringBuilder sb = new StringBuilder(bytes.length + 16);
+        for (byte value : bytes) {
+            int b = value & 0xff;
+            if (b < 0x20 || b >= 0x7e || b == '%') {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+            } else {
+                sb.append((char) b);
+            }
+        }
+        return sb.toString();
     }
 }

@@ -85,6 +85,48 @@ class GrpcCommonTest {
         assertThat(GrpcCommon.percentEncode("50%\n~é")).isEqualTo("50%25%0A%7E%C3%A9");
     }
 
+    @Test
+    void rawBytesPercentEncodeAsTheirString() {
+        assertThat(GrpcCommon.percentEncode("no healthy upstream".getBytes())).isEqualTo("no healthy upstream");
+        assertThat(GrpcCommon.percentEncode("50% off\n".getBytes())).isEqualTo("50%25 off%0A");
+        assertThat(GrpcCommon.percentEncode("a~b".getBytes())).isEqualTo("a%7Eb");
+        assertThat(GrpcCommon.percentEncode(new byte[] {(byte) 0xff, 'x'})).isEqualTo("%FFx");
+        assertThat(GrpcCommon.percentEncode("é".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .isEqualTo(GrpcCommon.percentEncode("é")).isEqualTo("%C3%A9");
+    }
+
+    @Test
+    void grpcResponseHeaders() {
+        assertThat(GrpcCommon.isGrpcResponseHeaders(headers(":status", "200", "grpc-status", "14"), true)).isTrue();
+        assertThat(GrpcCommon.isGrpcResponseHeaders(headers(":status", "200", "grpc-status", "14"), false)).isFalse();
+        assertThat(GrpcCommon.isGrpcResponseHeaders(headers(":status", "200", "content-type", "application/grpc"), false))
+                .isTrue();
+        assertThat(GrpcCommon.isGrpcResponseHeaders(headers(":status", "200", "content-type", "application/grpc"), true))
+                .isFalse();
+        assertThat(GrpcCommon.isGrpcResponseHeaders(headers(":status", "503", "content-type", "application/grpc"), false))
+                .isFalse();
+    }
+
+    @Test
+    void protobufRequestIsExactContentTypeWithAPath() {
+        assertThat(GrpcCommon.isProtobufRequest(headers(":path", "/a/b", "content-type", "application/x-protobuf"))).isTrue();
+        assertThat(GrpcCommon.isProtobufRequest(headers("content-type", "application/x-protobuf"))).isFalse();
+        assertThat(GrpcCommon.isProtobufRequest(headers(":path", "/a/b", "content-type", "application/x-protobuf; x=1")))
+                .isFalse();
+    }
+
+    @Test
+    void serviceAndMethodFromPath() {
+        assertThat(GrpcCommon.resolveServiceAndMethod("/grpc.testing.TestService/UnaryCall"))
+                .isEqualTo(new GrpcCommon.RequestNames("grpc.testing.TestService", "UnaryCall"));
+        assertThat(GrpcCommon.resolveServiceAndMethod("/svc/m?x=1")).isEqualTo(new GrpcCommon.RequestNames("svc", "m"));
+        assertThat(GrpcCommon.resolveServiceAndMethod("//svc//m/")).isEqualTo(new GrpcCommon.RequestNames("svc", "m"));
+        assertThat(GrpcCommon.resolveServiceAndMethod("/svc")).isNull();
+        assertThat(GrpcCommon.resolveServiceAndMethod("/a/b/c")).isNull();
+        assertThat(GrpcCommon.resolveServiceAndMethod("/")).isNull();
+        assertThat(GrpcCommon.resolveServiceAndMethod(null)).isNull();
+    }
+
     private static HeaderMap headers(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {

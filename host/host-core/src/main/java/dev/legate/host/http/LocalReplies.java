@@ -12,22 +12,24 @@ import java.util.function.Consumer;
  */
 final class LocalReplies {
 
-    static final String GRPC_CONTENT_TYPE = "application/grpc";
-
     private LocalReplies() {
     }
 
     /**
-     * Whether a request is gRPC for local replies: Envoy's {@code Grpc::Common::isGrpcRequestHeaders}, a
-     * {@code :path} and {@code content-type} exactly {@code application/grpc} or {@code application/grpc+...}
-     * ({@code application/grpc-web} is not).
+     * Whether a request is gRPC for local replies: {@link GrpcCommon#isGrpcRequest} (Envoy's
+     * {@code Grpc::Common::isGrpcRequestHeaders}) on the request headers as they arrived from the codec.
      */
     static boolean isGrpc(HeaderMap requestHeaders) {
         return GrpcCommon.isGrpcRequest(requestHeaders);
     }
 
     /**
-     * Fills {@code headers} for a local reply.
+     * Fills {@code headers} for a local reply. The reply is gRPC-shaped only for a gRPC request ({@code grpc}, as
+     * the request arrived); then a {@code grpc-status} set by {@code modifyHeaders} wins over the mapped one.
+     * Otherwise a {@code grpc-status}/{@code grpc-message} set by {@code modifyHeaders} is dropped: in Envoy the
+     * gRPC status is a separate argument of {@code sendLocalReply}, used for a gRPC request only, and a filter that
+     * judged "gRPC" on headers another filter rewrote (grpc_web, grpc_http1_bridge) must not put one on a plain
+     * HTTP reply.
      *
      * @return whether a body follows the headers
      */
@@ -39,40 +41,28 @@ final class LocalReplies {
         }
         if (grpc) {
             headers.set(HeaderMap.STATUS, "200");
-            headers.set("content-type", GRPC_CONTENT_TYPE);
-            if (!headers.contains("grpc-status")) {
-                headers.set("grpc-status", Integer.toString(httpToGrpcStatus(status)));
+            headers.set(GrpcCommon.CONTENT_TYPE_HEADER, GrpcCommon.CONTENT_TYPE);
+            if (!headers.contains(GrpcCommon.GRPC_STATUS)) {
+                headers.set(GrpcCommon.GRPC_STATUS, Integer.toString(GrpcCommon.httpToGrpcStatus(status)));
             }
             if (!body.isEmpty() && !head) {
-                headers.set("grpc-message", percentEncode(body));
+                headers.set(GrpcCommon.GRPC_MESSAGE, GrpcCommon.percentEncode(body));
             }
-            headers.remove("content-length");
+            headers.remove(GrpcCommon.CONTENT_LENGTH_HEADER);
             return false;
         }
+        headers.remove(GrpcCommon.GRPC_STATUS);
+        headers.remove(GrpcCommon.GRPC_MESSAGE);
         if (!body.isEmpty()) {
-            headers.set("content-length", Integer.toString(body.getBytes(StandardCharsets.UTF_8).length));
-            String ct = headers.get("content-type");
-            if (ct == null || isGrpcContentType(ct)) {
-                headers.set("content-type", "text/plain");
+            headers.set(GrpcCommon.CONTENT_LENGTH_HEADER,
+                    Integer.toString(body.getBytes(StandardCharsets.UTF_8).length));
+            if (!headers.contains(GrpcCommon.CONTENT_TYPE_HEADER) || GrpcCommon.hasGrpcContentType(headers)) {
+                headers.set(GrpcCommon.CONTENT_TYPE_HEADER, "text/plain");
             }
             return !head;
         }
-        headers.remove("content-length");
-        headers.remove("content-type");
+        headers.remove(GrpcCommon.CONTENT_LENGTH_HEADER);
+        headers.remove(GrpcCommon.CONTENT_TYPE_HEADER);
         return false;
-    }
-
-    private static boolean isGrpcContentType(String ct) {
-        return ct.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length());
-    }
-
-    /** Envoy's {@code Grpc::Utility::httpToGrpcStatus}; see {@link GrpcCommon#httpToGrpcStatus}. */
-    static int httpToGrpcStatus(int httpStatus) {
-        return GrpcCommon.httpToGrpcStatus(httpStatus);
-    }
-
-    /** Envoy's {@code PercentEncoding::encode(value, "%")}; see {@link GrpcCommon#percentEncode}. */
-    static String percentEncode(String value) {
-        return GrpcCommon.percentEncode(value);
     }
 }

@@ -78,4 +78,32 @@ class LocalRepliesTest {
         assertThat(h.get("content-length")).isEqualTo("19");
         assertThat(h.contains("grpc-status")).isFalse();
     }
+
+    @Test
+    void aGrpcStatusSetByTheCallerIsDroppedFromAPlainReply() {
+        // e.g. the router's max_stream_duration answer to a request a bridge upgraded from x-protobuf: the router
+        // saw application/grpc, the request arrived as plain HTTP
+        NettyHeaderMap h = new NettyHeaderMap();
+        assertThat(LocalReplies.prepare(h, 504, "downstream duration timeout", r -> {
+            r.set("grpc-status", "4");
+            r.set("grpc-message", "x");
+            r.set("x-kept", "yes");
+        }, false, false)).isTrue();
+        assertThat(h.get(HeaderMap.STATUS)).isEqualTo("504");
+        assertThat(h.get("content-type")).isEqualTo("text/plain");
+        assertThat(h.contains("grpc-status")).isFalse();
+        assertThat(h.contains("grpc-message")).isFalse();
+        assertThat(h.get("x-kept")).isEqualTo("yes");
+    }
+
+    @Test
+    void aGrpcContentTypeSetByTheCallerBecomesTextPlainOnAPlainReply() {
+        NettyHeaderMap h = new NettyHeaderMap();
+        LocalReplies.prepare(h, 503, "no healthy upstream", r -> r.set("content-type", "application/grpc+proto"),
+                false, false);
+        assertThat(h.get("content-type")).isEqualTo("text/plain");
+        NettyHeaderMap json = new NettyHeaderMap();
+        LocalReplies.prepare(json, 503, "{}", r -> r.set("content-type", "application/json"), false, false);
+        assertThat(json.get("content-type")).isEqualTo("application/json");
+    }
 }

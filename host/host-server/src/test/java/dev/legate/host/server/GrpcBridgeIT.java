@@ -45,6 +45,10 @@ import org.junit.jupiter.api.Test;
  *   <li>listener {@code bridge}: {@code envoy.filters.http.grpc_http1_bridge} ({@code upgrade_protobuf_to_grpc},
  *       {@code ignore_query_parameters}) — a length-prefixed message POSTed as {@code application/grpc} comes back
  *       with {@code grpc-status}/{@code grpc-message} as response headers;</li>
+ *   <li>listener {@code bridge_small}: the bridge with {@code per_connection_buffer_limit_bytes: 1024}, so that a
+ *       held response goes over the limit;</li>
+ *   <li>routes {@code /empty/} (a cluster without hosts) and {@code /dur/} ({@code grpc_timeout_header_max: 0s})
+ *       for local replies to upgraded requests;</li>
  *   <li>listener {@code web}: {@code envoy.filters.http.grpc_web} — binary and text gRPC-Web, unary and server
  *       streaming, trailers in the 0x80 trailer frame, errors as headers.</li>
  * </ul>
@@ -75,43 +79,38 @@ class GrpcBridgeIT {
                 + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions: { "
                 + "\"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, "
                 + "explicit_http_config: { http2_protocol_options: {} } } }", grpcPort);
-        String routes = "{ virtual_hosts: [ { name: all, domains: [\"*\"], "
-                + "routes: [ { match: { prefix: \"/\" }, route: { cluster: grpc } } ] } ] }";
+        String routes = "{ virtual_hosts: [ { name: all, domains: [\"*\"], routes: [ "
+                + "{ match: { prefix: \"/empty/\" }, route: { cluster: empty } }, "
+                + "{ match: { prefix: \"/dur/\" }, route: { cluster: grpc, prefix_rewrite: \"/\", "
+                + "max_stream_duration: { grpc_timeout_header_max: 0s } } }, "
+                + "{ match: { prefix: \"/\" }, route: { cluster: grpc } } ] } ] }";
+        String empty = "{ name: empty, connect_timeout: 1s, type: STATIC, load_assignment: { cluster_name: empty } }";
+        String bridge = "{ name: envoy.filters.http.grpc_http1_bridge, typed_config: { \"@type\": "
+                + "type.googleapis.com/envoy.extensions.filters.http.grpc_http1_bridge.v3.Config, "
+                + "upgrade_protobuf_to_grpc: true%s } }";
+        String web = "{ name: envoy.filters.http.grpc_web, typed_config: { \"@type\": "
+                + "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb } }";
         return """
                 admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
                 static_resources:
-                  listeners:
-                  - name: bridge
-                    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: bridge
-                          route_config: %1$s
-                          http_filters:
-                          - name: envoy.filters.http.grpc_http1_bridge
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_http1_bridge.v3.Config,
-                                            upgrade_protobuf_to_grpc: true, ignore_query_parameters: true }
-                          - name: envoy.filters.http.router
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  - name: web
-                    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: web
-                          route_config: %1$s
-                          http_filters:
-                          - name: envoy.filters.http.grpc_web
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }
-                          - name: envoy.filters.http.router
-                            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  clusters: [ %2$s ]
-                """.formatted(routes, cluster);
+                  listeners: [ %s, %s, %s ]
+                  clusters: [ %s, %s ]
+                """.formatted(
+                listener("bridge", "", bridge.formatted(", ignore_query_parameters: true"), routes),
+                listener("web", "", web, routes),
+                listener("bridge_small", "per_connection_buffer_limit_bytes: 1024, ", bridge.formatted(""), routes),
+                cluster, empty);
+    }
+
+    /** A listener on 127.0.0.1:0 whose HCM runs {@code filter} (a flow mapping), then the router. */
+    private static String listener(String name, String extra, String filter, String routes) {
+        return "{ name: " + name + ", " + extra
+                + "address: { socket_address: { address: 127.0.0.1, port_value: 0 } }, "
+                + "filter_chains: [ { filters: [ { name: envoy.filters.network.http_connection_manager, typed_config: { "
+                + "\"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager, "
+                + "stat_prefix: " + name + ", route_config: " + routes + ", http_filters: [ " + filter + ", "
+                + "{ name: envoy.filters.http.router, typed_config: { "
+                + "\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } } ] } } ] } ] }";
     }
 
     // ---------------------------------------------------------------- grpc_http1_bridge
@@ -175,6 +174,51 @@ class GrpcBridgeIT {
         // the client gets the bare message, no gRPC frame
         assertThat(SimpleResponse.parseFrom(r.body()).getPayload().getBody().size()).isEqualTo(3);
         assertThat(r.headers().firstValueAsLong("content-length")).hasValue(r.body().length);
+    }
+
+    @Test
+    void plainLocalReplyToAnUpgradedRequestArrivesWhole() throws Exception {
+        // the request arrived as x-protobuf: the router's reply is plain HTTP, which the bridge must not unframe
+        HttpResponse<byte[]> r = post("bridge", "/empty/grpc.testing.TestService/UnaryCall", "application/x-protobuf",
+                null, SimpleRequest.newBuilder().setResponseSize(3).build().toByteArray());
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("no healthy upstream");
+        assertThat(r.headers().firstValueAsLong("content-length")).hasValue(19);
+        assertThat(r.headers().firstValue("grpc-status")).isEmpty();
+    }
+
+    @Test
+    void upgradedRequestOverItsStreamDurationGetsAPlain504WithoutGrpcStatus() throws Exception {
+        // the router sees application/grpc (rewritten) and asks for grpc-status 4; the request arrived as x-protobuf
+        StreamingOutputCallRequest slow = StreamingOutputCallRequest.newBuilder()
+                .addResponseParameters(ResponseParameters.newBuilder().setSize(1).setIntervalUs(5_000_000)).build();
+        HttpRequest request = HttpRequest.newBuilder(proxy.uri("bridge", "/dur/grpc.testing.TestService/StreamingOutputCall"))
+                .timeout(Duration.ofSeconds(20)).header("content-type", "application/x-protobuf")
+                .header("grpc-timeout", "200m")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(slow.toByteArray())).build();
+        HttpResponse<String> r = Proxy.CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .get(20, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(504);
+        assertThat(r.headers().firstValue("content-type")).hasValue("text/plain");
+        assertThat(r.body()).isEqualTo("downstream duration timeout");
+        assertThat(r.headers().firstValue("grpc-status")).isEmpty();
+    }
+
+    @Test
+    void heldResponseOverTheBufferLimitIsAGrpcReplyForGrpcAndA500ForProtobuf() throws Exception {
+        SimpleRequest big = SimpleRequest.newBuilder().setResponseSize(4096).build();
+        HttpResponse<byte[]> grpc = post("bridge_small", "/grpc.testing.TestService/UnaryCall", "application/grpc",
+                null, frame(0, big.toByteArray()));
+        assertThat(grpc.statusCode()).isEqualTo(200);
+        assertThat(grpc.headers().firstValue("grpc-status")).hasValue("2");
+        assertThat(grpc.headers().firstValue("grpc-message")).hasValue("Internal Server Error");
+        assertThat(grpc.body()).isEmpty();
+
+        HttpResponse<byte[]> protobuf = post("bridge_small", "/grpc.testing.TestService/UnaryCall",
+                "application/x-protobuf", null, big.toByteArray());
+        assertThat(protobuf.statusCode()).isEqualTo(500);
+        assertThat(new String(protobuf.body(), StandardCharsets.UTF_8)).isEqualTo("Internal Server Error");
+        assertThat(protobuf.headers().firstValue("grpc-status")).isEmpty();
     }
 
     // ---------------------------------------------------------------- grpc_web
@@ -256,14 +300,15 @@ class GrpcBridgeIT {
 
     // ---------------------------------------------------------------- helpers
 
+    /** POSTs over HTTP/1.1; bounded: a response whose body never completes (a stale content-length) fails. */
     static HttpResponse<byte[]> post(String listener, String path, String contentType, String accept, byte[] body)
-            throws IOException, InterruptedException {
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(proxy.uri(listener, path)).timeout(Duration.ofSeconds(20))
                 .header("content-type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (accept != null) {
             b.header("accept", accept);
         }
-        return Proxy.CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return Proxy.CLIENT.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray()).get(20, TimeUnit.SECONDS);
     }
 
     /** A gRPC length-prefixed message. */

@@ -97,10 +97,11 @@ class GrpcRouteIT {
     @Test
     void maxGrpcTimeoutAnswersUnavailableTrailersOnly() throws Exception {
         long start = System.nanoTime();
-        HttpResponse<String> r = post("/slow/1500", "application/grpc", "10S");
+        HttpResponse<String> r = post("/slow/5000", "application/grpc", "10S");
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertTrailersOnly(r, "14", "upstream request timeout");
-        assertThat(tookMillis).as("the 0.3 s cap, not the 10 s header nor the 1.5 s origin").isBetween(250L, 1_400L);
+        // wide bounds: 2 shared cores may stall the JVM, but neither the origin's 5 s nor the header's 10 s fits
+        assertThat(tookMillis).as("the 0.3 s cap, not the 10 s header nor the 5 s origin").isBetween(250L, 3_999L);
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.legate.api.ResponseFlag;
 import dev.legate.api.http.FilterDataStatus;
 import dev.legate.api.http.FilterHeadersStatus;
 import dev.legate.api.http.FilterTrailersStatus;
+import dev.legate.api.http.GrpcCommon;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
@@ -46,7 +47,6 @@ final class FaultFilter implements HttpFilter {
     static final String ABORT_DETAILS = "fault_filter_abort";
     static final String DOWNSTREAM_SERVICE_CLUSTER = "x-envoy-downstream-service-cluster";
     static final String DOWNSTREAM_SERVICE_NODE = "x-envoy-downstream-service-node";
-    private static final String GRPC_CONTENT_TYPE = "application/grpc";
 
     private final FaultSettings listenerSettings;
     private final FaultStats stats;
@@ -257,8 +257,8 @@ final class FaultFilter implements HttpFilter {
         stats.abortsInjected.inc();
         callbacks.streamInfo().setResponseFlag(ResponseFlag.FAULT_INJECTED);
         // Envoy passes the gRPC status to sendLocalReply, which uses it only for a gRPC request.
-        Consumer<HeaderMap> grpcStatus = abort.grpcStatus >= 0 && isGrpc(requestHeaders)
-                ? h -> h.set("grpc-status", Long.toString(abort.grpcStatus)) : null;
+        Consumer<HeaderMap> grpcStatus = abort.grpcStatus >= 0 && GrpcCommon.isGrpcRequest(requestHeaders)
+                ? h -> h.set(GrpcCommon.GRPC_STATUS, Long.toString(abort.grpcStatus)) : null;
         callbacks.sendLocalReply(abort.httpStatus, ABORT_BODY, grpcStatus, ABORT_DETAILS);
     }
 
@@ -275,16 +275,6 @@ final class FaultFilter implements HttpFilter {
         stats.activeFaults.inc();
         faultActive = true;
         return true;
-    }
-
-    /** Whether the request is gRPC ({@code content-type: application/grpc}, {@code +proto} and the like). */
-    private static boolean isGrpc(HeaderMap headers) {
-        String ct = headers == null ? null : headers.get("content-type");
-        if (ct == null || !ct.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length())) {
-            return false;
-        }
-        return ct.length() == GRPC_CONTENT_TYPE.length() || ct.charAt(GRPC_CONTENT_TYPE.length()) == '+'
-                || ct.charAt(GRPC_CONTENT_TYPE.length()) == ';';
     }
 
     private record Abort(int httpStatus, long grpcStatus) {

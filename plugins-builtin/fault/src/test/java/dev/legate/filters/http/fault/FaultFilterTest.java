@@ -130,6 +130,23 @@ class FaultFilterTest {
         assertThat(counter("aborts_injected")).isEqualTo(2);
     }
 
+    @Test
+    void grpcIsEnvoysExactContentTypeRule() {
+        // Envoy's isGrpcRequestHeaders: application/grpc or application/grpc+..., case-sensitive, no parameters
+        for (String ct : new String[] {"application/grpc;charset=utf-8", "Application/gRPC", "application/grpc-web"}) {
+            HttpFilterHarness h = harness("abort: { grpc_status: 14, percentage: { numerator: 100 } }");
+            TestHeaderMap req = grpc();
+            req.set("content-type", ct);
+            h.decodeHeaders(req, true);
+            assertThat(h.lastLocalReply().headers().get("grpc-status")).as(ct).isNull();
+        }
+        HttpFilterHarness proto = harness("abort: { grpc_status: 14, percentage: { numerator: 100 } }");
+        TestHeaderMap req = grpc();
+        req.set("content-type", "application/grpc+proto");
+        proto.decodeHeaders(req, true);
+        assertThat(proto.lastLocalReply().headers().get("grpc-status")).isEqualTo("14");
+    }
+
     // ---- header-controlled faults
 
     @Test

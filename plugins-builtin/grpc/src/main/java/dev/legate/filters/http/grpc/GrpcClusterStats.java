@@ -8,7 +8,7 @@ import dev.legate.api.http.RouteEntry;
 import dev.legate.api.stats.Stats;
 import dev.legate.api.upstream.ClusterManager;
 import dev.legate.api.upstream.UpstreamCluster;
-import dev.legate.filters.http.grpc.GrpcSupport.RequestNames;
+import dev.legate.api.http.GrpcCommon.RequestNames;
 
 /**
  * The gRPC stats Envoy charges to the route's cluster (Envoy's {@code Grpc::ContextImpl},

@@ -1,8 +1,6 @@
 package dev.legate.filters.http.grpc;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import java.util.List;
 
 /**
  * The gRPC message framing of one direction of one stream (gRPC's PROTOCOL-HTTP2.md "Length-Prefixed-Message":
@@ -12,15 +10,15 @@ import java.util.List;
  * <ul>
  *   <li>{@link #inspect} counts the frames that start in a chunk without consuming it (grpc_stats'
  *       message counts: a frame counts from its flags byte on, as in Envoy);</li>
- *   <li>{@link #decode} cuts a chunk into whole frames, header included, keeping a partial frame for the next
- *       chunk (grpc_web's text-mode response, which base64-encodes each frame separately);</li>
+ *   <li>{@link #advance} walks a chunk frame by frame, telling where each frame ends (grpc_web's text-mode
+ *       response, which base64-encodes each frame separately, as it arrives);</li>
  *   <li>{@link #unframe} drops the frame headers from a chunk in place, leaving only the messages
  *       (grpc_http1_bridge's {@code upgrade_protobuf_to_grpc} response).</li>
  * </ul>
  * Use one instance for one of them only. {@link #writeHeader} writes a frame header.
  *
- * <p>Confined to the stream's event loop. Holds at most one partial frame ({@link #decode} only), released by
- * {@link #release()}.
+ * <p>Confined to the stream's event loop. Holds no buffer: only the position in the current frame (a frame may
+ * announce up to 2^32-1 bytes; none is held whole).
  */
 public final class GrpcFrameDecoder {
 
@@ -28,15 +26,12 @@ public final class GrpcFrameDecoder {
     public static final int HEADER_SIZE = 5;
     /** The flags bit of a gRPC-Web trailer frame (PROTOCOL-WEB.md). */
     public static final int TRAILER_FLAG = 0x80;
-    /** The largest frame (header included) {@link #decode} accepts: what one {@code ByteBuf} can hold. */
-    public static final long MAX_FRAME = Integer.MAX_VALUE - 8;
 
     /** Bytes of the current frame's header seen so far; {@link #HEADER_SIZE} while in its message. */
     private int headerIndex;
     private long length;
     private long payloadRemaining;
     private long frameCount;
-    private ByteBuf pending;
 
     /** Frames started so far (counted at their first byte). */
     public long frameCount() {
@@ -50,25 +45,12 @@ public final class GrpcFrameDecoder {
      * @return the frames that started in this chunk
      */
     public long inspect(ByteBuf data) {
-        long delta = 0;
-        int i = data.readerIndex();
+        long before = frameCount;
         int end = data.writerIndex();
-        while (i < end) {
-            if (headerIndex == HEADER_SIZE) {
-                int n = (int) Math.min(payloadRemaining, end - i);
-                i += n;
-                payloadRemaining -= n;
-                if (payloadRemaining == 0) {
-                    headerIndex = 0;
-                }
-                continue;
-            }
-            onHeaderByte(data.getUnsignedByte(i++));
-            if (headerIndex == 1) {
-                delta++;
-            }
+        for (int i = data.readerIndex(); i < end; ) {
+            i = advance(data, i, end);
         }
-        return delta;
+        return frameCount - before;
     }
 
     /**
@@ -108,69 +90,39 @@ public final class GrpcFrameDecoder {
     }
 
     /**
-     * Cuts {@code data} into whole frames (Envoy's {@code Grpc::Decoder::decode}): each frame, header included,
-     * is added to {@code out}; the bytes of an unfinished frame are kept for the next call.
+     * Walks the bytes of the current frame (Envoy's {@code Grpc::Decoder}, without buffering): from {@code from},
+     * the bytes of {@code data} up to the end of the current frame or {@code to}, whichever comes first, header
+     * bytes included; the state advances over them. When {@link #atFrameStart()} holds afterwards, the frame ended
+     * at the returned index. Any frame length (0 to 2^32-1) is followed byte by byte, so the parser never loses its
+     * place, whatever a frame announces.
      *
-     * @param data consumed (its reader index ends at its writer index)
-     * @param out  receives the frames; each is transferred to the caller, who releases it
-     * @return {@code false} when a frame announces more than {@link #MAX_FRAME} bytes: nothing more is decoded
+     * @param data borrowed, not consumed (indexes only)
+     * @return the index after the last byte walked; {@code from} when {@code from == to}
      */
-    public boolean decode(ByteBuf data, List<ByteBuf> out) {
-        while (data.isReadable()) {
-            if (pending == null) {
-                int readable = data.readableBytes();
-                if (readable >= HEADER_SIZE) {
-                    long frame = HEADER_SIZE + data.getUnsignedInt(data.readerIndex() + 1);
-                    if (frame > MAX_FRAME) {
-                        return false;
-                    }
-                    if (readable >= frame) {
-                        frameCount++;
-                        out.add(data.readRetainedSlice((int) frame));
-                        continue;
-                    }
+    public int advance(ByteBuf data, int from, int to) {
+        int i = from;
+        while (i < to) {
+            if (headerIndex == HEADER_SIZE) {
+                int n = (int) Math.min(payloadRemaining, to - i);
+                i += n;
+                payloadRemaining -= n;
+                if (payloadRemaining == 0) {
+                    headerIndex = 0;
+                    return i;
                 }
-                pending = allocator(data).buffer(Math.max(HEADER_SIZE, readable));
+                continue;
             }
-            if (pending.readableBytes() < HEADER_SIZE) {
-                pending.writeBytes(data, Math.min(HEADER_SIZE - pending.readableBytes(), data.readableBytes()));
-                if (pending.readableBytes() < HEADER_SIZE) {
-                    return true;
-                }
-            }
-            long frame = HEADER_SIZE + pending.getUnsignedInt(1);
-            if (frame > MAX_FRAME) {
-                return false;
-            }
-            int n = (int) Math.min(frame - pending.readableBytes(), data.readableBytes());
-            pending.writeBytes(data, n);
-            if (pending.readableBytes() == frame) {
-                frameCount++;
-                out.add(pending);
-                pending = null;
+            onHeaderByte(data.getUnsignedByte(i++));
+            if (headerIndex == 0) {
+                return i; // an empty frame ended with its header
             }
         }
-        return true;
+        return i;
     }
 
-    /** Whether {@link #decode} holds part of a frame. */
-    public boolean hasPartialFrame() {
-        return pending != null && pending.isReadable();
-    }
-
-    /** The bytes of the unfinished frame {@link #decode} holds, or {@code null}; transferred to the caller. */
-    public ByteBuf takePartialFrame() {
-        ByteBuf p = pending;
-        pending = null;
-        return p;
-    }
-
-    /** Releases the partial frame {@link #decode} holds, if any. */
-    public void release() {
-        if (pending != null) {
-            pending.release();
-            pending = null;
-        }
+    /** Whether the parser is between frames: no frame started, or the last one ended (not truncated). */
+    public boolean atFrameStart() {
+        return headerIndex == 0;
     }
 
     /** Writes a frame header: {@code flags}, then {@code length} as 4 bytes big-endian. */
@@ -194,7 +146,4 @@ public final class GrpcFrameDecoder {
         }
     }
 
-    private static ByteBufAllocator allocator(ByteBuf data) {
-        return data.alloc();
-    }
 }

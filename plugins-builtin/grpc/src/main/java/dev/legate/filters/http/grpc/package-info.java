@@ -6,9 +6,8 @@
  *
  * <p>This package holds what the three share, once: {@link dev.legate.filters.http.grpc.GrpcFrameDecoder} (the
  * 5-byte length-prefixed message framing of gRPC over HTTP/2, parsed across chunk boundaries),
- * {@link dev.legate.filters.http.grpc.GrpcSupport} (gRPC responses, protobuf requests, {@code /service/method} paths,
- * percent-encoding of raw bytes; Envoy's source/common/grpc/common.cc — the rest is the SPI's
- * {@link dev.legate.api.http.GrpcCommon}) and
+ * {@link dev.legate.filters.http.grpc.GrpcSupport} (clearing a header map; Envoy's {@code Grpc::Common} rules of
+ * source/common/grpc/common.cc are the SPI's {@link dev.legate.api.http.GrpcCommon}) and
  * {@link dev.legate.filters.http.grpc.GrpcClusterStats} (the per-cluster, per-method counters of Envoy's
  * {@code Grpc::ContextImpl}, source/common/grpc/context_impl.cc).
  */

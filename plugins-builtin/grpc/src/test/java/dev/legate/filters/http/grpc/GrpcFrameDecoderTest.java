@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shared frame parser at every chunk split: a small stream of three frames (one empty, one with a payload
+ * The shared frame parser at every chunk split: a small stream of four frames (one empty, one with a payload
  * whose bytes look like a header) cut into two chunks at every point, and into three at every pair of points.
  * Leak-checked (the test kit's LeakCheck runs on every test class).
  */
@@ -62,57 +62,50 @@ class GrpcFrameDecoderTest {
     }
 
     @Test
-    void decodeYieldsWholeFramesAtEverySplit() {
+    void advanceStopsAtEachFrameEndAtEverySplit() {
         for (int[] cuts : cuts()) {
             GrpcFrameDecoder d = new GrpcFrameDecoder();
             List<byte[]> got = new ArrayList<>();
+            ByteArrayOutputStream current = new ByteArrayOutputStream();
             int from = 0;
             for (int cut : cuts) {
                 ByteBuf b = buf(STREAM, from, cut);
-                List<ByteBuf> out = new ArrayList<>();
-                assertThat(d.decode(b, out)).isTrue();
-                assertThat(b.isReadable()).as("decode consumes the chunk").isFalse();
-                b.release();
-                for (ByteBuf f : out) {
-                    got.add(ByteBufUtil.getBytes(f));
-                    f.release();
+                int i = b.readerIndex();
+                while (i < b.writerIndex()) {
+                    int end = d.advance(b, i, b.writerIndex());
+                    assertThat(end).isGreaterThan(i);
+                    current.write(STREAM, from + i - b.readerIndex(), end - i);
+                    if (d.atFrameStart()) {
+                        got.add(current.toByteArray());
+                        current.reset();
+                    }
+                    i = end;
                 }
+                b.release();
                 from = cut;
             }
-            assertThat(d.hasPartialFrame()).isFalse();
+            assertThat(d.atFrameStart()).isTrue();
             assertThat(got).as("cuts %s", List.of(cuts)).containsExactlyElementsOf(FRAMES);
             assertThat(d.frameCount()).isEqualTo(4);
-            d.release();
         }
     }
 
     @Test
-    void decodeKeepsAPartialFrameUntilReleased() {
+    void aFrameOfAnyAnnouncedLengthKeepsItsPlace() {
+        // 0xFFFFFFFF bytes announced (over what one buffer holds): every byte after it is that frame's payload,
+        // headers look-alikes included, however many chunks come
         GrpcFrameDecoder d = new GrpcFrameDecoder();
-        byte[] f = frame("hello");
-        ByteBuf b = buf(f, 0, 7);
-        List<ByteBuf> out = new ArrayList<>();
-        d.decode(b, out);
-        b.release();
-        assertThat(out).isEmpty();
-        assertThat(d.hasPartialFrame()).isTrue();
-        ByteBuf partial = d.takePartialFrame();
-        assertThat(ByteBufUtil.getBytes(partial)).isEqualTo(java.util.Arrays.copyOf(f, 7));
-        partial.release();
-        assertThat(d.hasPartialFrame()).isFalse();
-
-        ByteBuf again = buf(f, 0, 3);
-        d.decode(again, out);
-        again.release();
-        d.release(); // the partial frame is leaked unless release() frees it (LeakCheck)
-    }
-
-    @Test
-    void decodeRefusesAFrameLargerThanABuffer() {
-        GrpcFrameDecoder d = new GrpcFrameDecoder();
-        ByteBuf b = buf(new byte[] {0, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1});
-        assertThat(d.decode(b, new ArrayList<>())).isFalse();
-        b.release();
+        ByteBuf head = buf(new byte[] {0, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+        assertThat(d.advance(head, 0, 5)).isEqualTo(5);
+        head.release();
+        byte[] lookAlike = frame("x");
+        for (int n = 0; n < 1000; n++) {
+            ByteBuf b = buf(lookAlike);
+            assertThat(d.advance(b, 0, lookAlike.length)).isEqualTo(lookAlike.length);
+            b.release();
+            assertThat(d.atFrameStart()).isFalse();
+        }
+        assertThat(d.frameCount()).as("inside the payload: no frame starts").isEqualTo(1);
     }
 
     @Test

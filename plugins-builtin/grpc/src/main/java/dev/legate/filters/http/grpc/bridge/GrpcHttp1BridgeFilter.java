@@ -9,7 +9,6 @@ import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.api.http.GrpcCommon;
-import dev.legate.filters.http.grpc.GrpcSupport;
 import dev.legate.filters.http.grpc.GrpcFrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -18,18 +17,29 @@ import io.netty.buffer.ByteBufAllocator;
  * {@code envoy.filters.http.grpc_http1_bridge} for one stream (Envoy's {@code Http1BridgeFilter},
  * source/extensions/filters/http/grpc_http1_bridge/http1_bridge_filter.cc).
  *
- * <p>Request: with {@code upgrade_protobuf_to_grpc}, an {@code application/x-protobuf} request becomes
- * {@code application/grpc} (content-length removed, route cache cleared) and its body is buffered and sent as one
- * gRPC message. The stream is <em>bridged</em> when the downstream protocol ({@code StreamInfo.protocol()}) is
+ * <p>Request: the stream is <em>bridged</em> when the downstream protocol ({@code StreamInfo.protocol()}) is
  * below HTTP/2 and the request is gRPC; then {@code ignore_query_parameters} cuts the query off {@code :path}.
+ * With {@code upgrade_protobuf_to_grpc}, an {@code application/x-protobuf} request from an HTTP/1.x client becomes
+ * {@code application/grpc} (content-length removed, route cache cleared), is bridged, and its body is buffered and
+ * sent as one gRPC message. Divergence: Envoy also rewrites the content type of an HTTP/2 client's protobuf request,
+ * but frames nothing there (bridging needs HTTP/1.x), so the gRPC server gets an unframed body; Legate leaves an
+ * HTTP/2 client's protobuf request as it is.
  *
- * <p>Response of a bridged stream: headers and body are held until the trailers (so: unary calls); the trailers'
- * {@code grpc-status} (a non-zero or unparsable one turns {@code :status} into 503) and {@code grpc-message} are
- * copied into the headers, and {@code content-length} is set to the body held; the HTTP/1 codec then drops the
- * trailers. A trailers-only response (headers that end the stream, as gRPC errors and Legate's gRPC local replies
- * are) passes unchanged, {@code :status} 200 included. For an upgraded protobuf request the gRPC frame headers
- * are removed from the response body, so the client gets the bare protobuf message. The body held counts against
- * the stream's buffer limit (over it: 500, as for any buffering filter).
+ * <p>Response of a bridged stream: a gRPC response (Envoy's {@code isGrpcResponseHeaders}: 200 and a gRPC content
+ * type) is held — headers and body — until the trailers (so: unary calls); the trailers' {@code grpc-status} (a
+ * non-zero or unparsable one turns {@code :status} into 503) and {@code grpc-message} are copied into the headers,
+ * and {@code content-length} is set to the body held; the HTTP/1 codec then drops the trailers. A response that
+ * ends without trailers gets the same {@code content-length}. A trailers-only response (headers that end the
+ * stream, as gRPC errors and Legate's gRPC local replies are) and any response that is not gRPC (a plain local
+ * reply, an HTML error page) pass unchanged and unheld. For an upgraded protobuf request the gRPC frame headers are
+ * removed from a gRPC response's body, so the client gets the bare protobuf message; divergence: every frame header
+ * is removed, across all chunks, where Envoy drains 5 bytes from the first chunk only — a multi-message response
+ * comes back as the messages one after the other.
+ *
+ * <p>The body held counts against the stream's buffer limit. Over it, the host answers directly with the
+ * request as it arrived: for an {@code application/grpc} request a gRPC trailers-only reply (200,
+ * {@code grpc-status: 2}, {@code grpc-message: Internal Server Error}); for an upgraded
+ * {@code application/x-protobuf} request a 500 {@code Internal Server Error}.
  *
  * <p>Confined to the stream's event loop; holds no buffer of its own.
  */
@@ -43,6 +53,7 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
     private boolean doFraming;
     private boolean requestFramed;
     private GrpcFrameDecoder responseFrames;
+    /** The held headers of a bridged gRPC response, or {@code null}. */
     private HeaderMap responseHeaders;
 
     GrpcHttp1BridgeFilter(GrpcHttp1BridgeSettings settings, HttpFilterCallbacks callbacks) {
@@ -54,14 +65,15 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
-        if (settings.upgradeProtobufToGrpc() && GrpcSupport.isProtobufRequestHeaders(headers)) {
+        String protocol = callbacks.streamInfo().protocol();
+        boolean http1 = "HTTP/1.1".equals(protocol) || "HTTP/1.0".equals(protocol);
+        if (http1 && settings.upgradeProtobufToGrpc() && GrpcCommon.isProtobufRequest(headers)) {
             doFraming = true;
-            headers.set(GrpcSupport.CONTENT_TYPE, GrpcCommon.CONTENT_TYPE);
-            headers.remove(GrpcSupport.CONTENT_LENGTH); // the message length is in the gRPC frame
+            headers.set(GrpcCommon.CONTENT_TYPE_HEADER, GrpcCommon.CONTENT_TYPE);
+            headers.remove(GrpcCommon.CONTENT_LENGTH_HEADER); // the message length is in the gRPC frame
             callbacks.clearRouteCache();
         }
-        String protocol = callbacks.streamInfo().protocol();
-        if (GrpcCommon.isGrpcRequest(headers) && ("HTTP/1.1".equals(protocol) || "HTTP/1.0".equals(protocol))) {
+        if (http1 && GrpcCommon.isGrpcRequest(headers)) {
             doBridging = true;
         }
         if (doBridging && settings.ignoreQueryParameters()) {
@@ -103,7 +115,7 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus encodeHeaders(HeaderMap headers, boolean endStream) {
-        if (!doBridging || endStream) {
+        if (!doBridging || endStream || !GrpcCommon.isGrpcResponseHeaders(headers, false)) {
             return FilterHeadersStatus.CONTINUE;
         }
         responseHeaders = headers;
@@ -112,7 +124,7 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
 
     @Override
     public FilterDataStatus encodeData(ByteBuf data, boolean endStream) {
-        if (!doBridging) {
+        if (responseHeaders == null) {
             return FilterDataStatus.CONTINUE;
         }
         if (doFraming) {
@@ -121,19 +133,23 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
             }
             responseFrames.unframe(data);
         }
-        // Buffer until the trailers (Envoy: the whole response).
-        return endStream ? FilterDataStatus.CONTINUE : FilterDataStatus.STOP_ITERATION_AND_BUFFER;
+        if (!endStream) {
+            // Buffer until the trailers (Envoy: the whole response).
+            return FilterDataStatus.STOP_ITERATION_AND_BUFFER;
+        }
+        // Ended without trailers: the body is complete all the same (and may have lost its frame headers).
+        setContentLength(data.readableBytes());
+        return FilterDataStatus.CONTINUE;
     }
 
     @Override
     public FilterTrailersStatus encodeTrailers(HeaderMap trailers) {
-        if (!doBridging || responseHeaders == null) {
+        if (responseHeaders == null) {
             return FilterTrailersStatus.CONTINUE;
         }
         String grpcStatus = trailers.get(GrpcCommon.GRPC_STATUS);
         if (grpcStatus != null) {
-            String code = grpcStatus.trim();
-            if (!isUnsigned(code) || Long.parseLong(code) != 0) {
+            if (GrpcCommon.grpcStatus(trailers) != 0) {
                 responseHeaders.set(HeaderMap.STATUS, "503");
             }
             responseHeaders.set(GrpcCommon.GRPC_STATUS, grpcStatus);
@@ -142,9 +158,7 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
         if (grpcMessage != null) {
             responseHeaders.set(GrpcCommon.GRPC_MESSAGE, grpcMessage);
         }
-        // The body is complete: a content-length lets an HTTP/1.1 client tell a whole response from a cut one.
-        ByteBuf held = callbacks.encodingBuffer();
-        responseHeaders.set(GrpcSupport.CONTENT_LENGTH, Integer.toString(held == null ? 0 : held.readableBytes()));
+        setContentLength(0);
         // The HTTP/1 codec drops the trailers and ends the message.
         return FilterTrailersStatus.CONTINUE;
     }
@@ -156,7 +170,8 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
         requestFramed = true;
         ByteBuf held = callbacks.decodingBuffer();
         int length = (held == null ? 0 : held.readableBytes()) + (last == null ? 0 : last.readableBytes());
-        ByteBufAllocator alloc = last != null ? last.alloc() : ByteBufAllocator.DEFAULT;
+        // The SPI has no allocator of its own: a request without any body is framed from the default one.
+        ByteBufAllocator alloc = last != null ? last.alloc() : held != null ? held.alloc() : ByteBufAllocator.DEFAULT;
         ByteBuf frame = GrpcFrameDecoder.writeHeader(alloc.buffer(GrpcFrameDecoder.HEADER_SIZE + length), 0, length);
         if (held != null) {
             frame.writeBytes(held); // drains the held body: the frame replaces it
@@ -167,15 +182,14 @@ final class GrpcHttp1BridgeFilter implements HttpFilter {
         callbacks.addDecodedData(frame);
     }
 
-    private static boolean isUnsigned(String s) {
-        if (s.isEmpty() || s.length() > 18) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
+    /**
+     * The response body is complete (held, plus {@code more} bytes still passing): a {@code content-length} lets an
+     * HTTP/1.1 client tell a whole response from a cut one, and replaces the upstream's, which the unframing made
+     * wrong.
+     */
+    private void setContentLength(int more) {
+        ByteBuf held = callbacks.encodingBuffer();
+        long length = (held == null ? 0L : held.readableBytes()) + more;
+        responseHeaders.set(GrpcCommon.CONTENT_LENGTH_HEADER, Long.toString(length));
     }
 }

@@ -11,8 +11,7 @@ import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.api.stats.Stats;
 import dev.legate.filters.http.grpc.GrpcClusterStats;
 import dev.legate.api.http.GrpcCommon;
-import dev.legate.filters.http.grpc.GrpcSupport;
-import dev.legate.filters.http.grpc.GrpcSupport.RequestNames;
+import dev.legate.api.http.GrpcCommon.RequestNames;
 import dev.legate.filters.http.grpc.GrpcFrameDecoder;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_stats.v3.FilterObject;
 import io.netty.buffer.ByteBuf;
@@ -32,7 +31,8 @@ import io.netty.buffer.ByteBuf;
  *   <li>{@code upstream_rq_time} with {@code enable_upstream_stats}: from the end of the request passing this
  *       filter to the end of the response reaching it, when an upstream host was chosen (Envoy measures from the
  *       last byte sent upstream to the last received; Legate's stream info has no upstream timing, so this filter
- *       takes its own two points — put it next to the router for the closest figure).</li>
+ *       takes its own two points, in milliseconds of the event loop's clock ({@code Dispatcher.currentTimeMillis()}) —
+ *       put it next to the router for the closest figure).</li>
  * </ul>
  * With {@code emit_filter_state} the counts are kept in the stream's filter state under
  * {@link GrpcStatsSettings#FILTER_STATE} ({@code FilterObject}), written once the first message is seen.
@@ -52,7 +52,7 @@ final class GrpcStatsFilter implements HttpFilter {
     /** Made for a gRPC request / response only, so that other traffic costs nothing. */
     private GrpcFrameDecoder requestFrames;
     private GrpcFrameDecoder responseFrames;
-    private long requestEndNanos = -1;
+    private long requestEndMillis = -1;
     private boolean upstreamCharged;
 
     GrpcStatsFilter(GrpcStatsSettings settings, HttpFilterCallbacks callbacks) {
@@ -68,7 +68,7 @@ final class GrpcStatsFilter implements HttpFilter {
         if (grpcRequest) {
             requestFrames = new GrpcFrameDecoder();
             cluster = GrpcClusterStats.clusterScope(callbacks);
-            RequestNames fromPath = cluster == null ? null : GrpcSupport.resolveServiceAndMethod(headers.path());
+            RequestNames fromPath = cluster == null ? null : GrpcCommon.resolveServiceAndMethod(headers.path());
             if (fromPath != null) {
                 // Counted even when not by name: then in the bucket without service and method.
                 doStatTracking = true;
@@ -76,7 +76,7 @@ final class GrpcStatsFilter implements HttpFilter {
             }
         }
         if (endStream) {
-            requestEndNanos = System.nanoTime();
+            requestEndMillis = callbacks.dispatcher().currentTimeMillis();
         }
         return FilterHeadersStatus.CONTINUE;
     }
@@ -93,14 +93,14 @@ final class GrpcStatsFilter implements HttpFilter {
             }
         }
         if (endStream) {
-            requestEndNanos = System.nanoTime();
+            requestEndMillis = callbacks.dispatcher().currentTimeMillis();
         }
         return FilterDataStatus.CONTINUE;
     }
 
     @Override
     public FilterTrailersStatus decodeTrailers(HeaderMap trailers) {
-        requestEndNanos = System.nanoTime();
+        requestEndMillis = callbacks.dispatcher().currentTimeMillis();
         return FilterTrailersStatus.CONTINUE;
     }
 
@@ -108,7 +108,7 @@ final class GrpcStatsFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus encodeHeaders(HeaderMap headers, boolean endStream) {
-        grpcResponse = GrpcSupport.isGrpcResponseHeaders(headers, endStream);
+        grpcResponse = GrpcCommon.isGrpcResponseHeaders(headers, endStream);
         if (grpcResponse && responseFrames == null) {
             responseFrames = new GrpcFrameDecoder();
         }
@@ -159,12 +159,12 @@ final class GrpcStatsFilter implements HttpFilter {
     }
 
     private void maybeChargeUpstreamStat() {
-        if (!settings.enableUpstreamStats() || upstreamCharged || requestEndNanos < 0
+        if (!settings.enableUpstreamStats() || upstreamCharged || requestEndMillis < 0
                 || callbacks.streamInfo().upstreamHost() == null) {
             return;
         }
         upstreamCharged = true;
-        long millis = (System.nanoTime() - requestEndNanos) / 1_000_000L;
+        long millis = callbacks.dispatcher().currentTimeMillis() - requestEndMillis;
         GrpcClusterStats.chargeUpstreamTime(cluster, names, Math.max(0, millis));
     }
 }

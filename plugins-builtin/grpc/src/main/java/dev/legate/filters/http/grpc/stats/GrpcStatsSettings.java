@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.legate.api.ConfigException;
 import dev.legate.api.StateKey;
-import dev.legate.filters.http.grpc.GrpcSupport.RequestNames;
+import dev.legate.api.http.GrpcCommon.RequestNames;
 import io.envoyproxy.envoy.config.core.v3.GrpcMethodList;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_stats.v3.FilterConfig;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_stats.v3.FilterObject;

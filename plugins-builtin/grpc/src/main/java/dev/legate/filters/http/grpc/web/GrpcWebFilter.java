@@ -12,15 +12,13 @@ import dev.legate.api.stats.Stats;
 import dev.legate.filters.http.grpc.GrpcClusterStats;
 import dev.legate.api.http.GrpcCommon;
 import dev.legate.filters.http.grpc.GrpcSupport;
-import dev.legate.filters.http.grpc.GrpcSupport.RequestNames;
+import dev.legate.api.http.GrpcCommon.RequestNames;
 import dev.legate.filters.http.grpc.GrpcFrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -42,8 +40,11 @@ import java.util.Set;
  * when the request's {@code accept} was a text type, else {@code application/grpc-web+proto}. Trailers become the
  * body's last frame: flags {@code 0x80}, the 4-byte length, then each trailer as {@code name:value\r\n}; the HTTP
  * trailers are emptied. In text mode each gRPC frame, and the trailer frame, is base64-encoded on its own (with
- * padding), so the body is a concatenation of padded base64 blocks; a frame split across chunks waits for its
- * end. A response that is neither gRPC (200 with a gRPC content type, or headers carrying {@code grpc-status}
+ * padding), so the body is a concatenation of padded base64 blocks — the same bytes as Envoy's — but written as
+ * the frame arrives ({@link GrpcWebTextEncoder}: 4 characters per 3 bytes, at most 2 bytes carried to the next
+ * chunk, the padding where the frame ends), so no frame is held whatever its size. A text-mode response that ends
+ * inside a frame (data ending the stream, or trailers, after part of a frame) resets the stream: Envoy never
+ * passes a truncated frame on, and the trailer frame could claim {@code grpc-status: 0}. A response that is neither gRPC (200 with a gRPC content type, or headers carrying {@code grpc-status}
  * that end the stream) nor proto gRPC-Web — a local reply, an HTML error page — is held: its body (up to 16384
  * bytes once buffering started) becomes a percent-encoded {@code grpc-message}, {@code grpc-status} is mapped
  * from {@code :status}, {@code content-length: 0}, and the body is dropped; {@code :status} stays. A trailers-only
@@ -52,8 +53,8 @@ import java.util.Set;
  * <p>Stats (when the route's cluster is known and the path is {@code /service/method}):
  * {@code cluster.<name>.grpc-web.<service>.<method>.{<grpc-status>,success,failure,total}}.
  *
- * <p>Confined to the stream's event loop. Holds a partial response frame in text mode (released in
- * {@link #onDestroy()}).
+ * <p>Confined to the stream's event loop. Holds no buffer of its own (at most 2 carried bytes in text mode); the
+ * body of a non-gRPC response is held in the stream's encoding buffer, up to 16384 bytes.
  */
 final class GrpcWebFilter implements HttpFilter {
 
@@ -78,7 +79,10 @@ final class GrpcWebFilter implements HttpFilter {
     /** Base64 characters past the last whole block of 4 (0–3 of them). */
     private final byte[] pendingText = new byte[3];
     private int pendingTextLength;
-    private GrpcFrameDecoder responseFrames;
+    /** Text mode: the response's base64, frame by frame, as it arrives. */
+    private GrpcWebTextEncoder textEncoder;
+    /** The allocator of the response's chunks (the trailer frame is allocated from it too). */
+    private ByteBufAllocator allocator = ByteBufAllocator.DEFAULT;
     private boolean needsTransformation;
     private HeaderMap responseHeaders;
     private Stats cluster;
@@ -92,17 +96,17 @@ final class GrpcWebFilter implements HttpFilter {
 
     @Override
     public FilterHeadersStatus decodeHeaders(HeaderMap headers, boolean endStream) {
-        String contentType = headers.get(GrpcSupport.CONTENT_TYPE);
+        String contentType = headers.get(GrpcCommon.CONTENT_TYPE_HEADER);
         if (headers.path() == null || contentType == null || !CONTENT_TYPES.contains(contentType)) {
             return FilterHeadersStatus.CONTINUE;
         }
         isGrpcWebRequest = true;
         // content-length counted the HTTP/1.1 body (base64 in text mode), not what goes upstream.
-        headers.remove(GrpcSupport.CONTENT_LENGTH);
+        headers.remove(GrpcCommon.CONTENT_LENGTH_HEADER);
         cluster = GrpcClusterStats.clusterScope(callbacks);
-        requestNames = cluster == null ? null : GrpcSupport.resolveServiceAndMethod(headers.path());
+        requestNames = cluster == null ? null : GrpcCommon.resolveServiceAndMethod(headers.path());
         isTextRequest = contentType.equals(GRPC_WEB_TEXT) || contentType.equals(GRPC_WEB_TEXT_PROTO);
-        headers.set(GrpcSupport.CONTENT_TYPE, GrpcCommon.CONTENT_TYPE);
+        headers.set(GrpcCommon.CONTENT_TYPE_HEADER, GrpcCommon.CONTENT_TYPE);
         String accept = headers.get("accept");
         isTextResponse = GRPC_WEB_TEXT.equals(accept) || GRPC_WEB_TEXT_PROTO.equals(accept);
         headers.set("te", "trailers");
@@ -162,10 +166,10 @@ final class GrpcWebFilter implements HttpFilter {
             return FilterHeadersStatus.CONTINUE;
         }
         chargeStat(headers);
-        needsTransformation = !GrpcSupport.isGrpcResponseHeaders(headers, endStream)
+        needsTransformation = !GrpcCommon.isGrpcResponseHeaders(headers, endStream)
                 && !isProtoEncodedGrpcWebResponseHeaders(headers);
-        headers.remove(GrpcSupport.CONTENT_LENGTH);
-        headers.set(GrpcSupport.CONTENT_TYPE, isTextResponse ? GRPC_WEB_TEXT_PROTO : GRPC_WEB_PROTO);
+        headers.remove(GrpcCommon.CONTENT_LENGTH_HEADER);
+        headers.set(GrpcCommon.CONTENT_TYPE_HEADER, isTextResponse ? GRPC_WEB_TEXT_PROTO : GRPC_WEB_PROTO);
         if (endStream || !needsTransformation) {
             return FilterHeadersStatus.CONTINUE;
         }
@@ -178,6 +182,7 @@ final class GrpcWebFilter implements HttpFilter {
         if (!isGrpcWebRequest) {
             return FilterDataStatus.CONTINUE;
         }
+        allocator = data.alloc();
         if (needsTransformation) {
             if (!endStream) {
                 ByteBuf held = callbacks.encodingBuffer();
@@ -193,30 +198,20 @@ final class GrpcWebFilter implements HttpFilter {
         if (!isTextResponse) {
             return FilterDataStatus.CONTINUE;
         }
-        if (responseFrames == null) {
-            responseFrames = new GrpcFrameDecoder();
+        if (textEncoder == null) {
+            textEncoder = new GrpcWebTextEncoder();
         }
-        List<ByteBuf> frames = new ArrayList<>(2);
-        boolean ok = responseFrames.decode(data, frames);
-        ByteBuf leftover = ok ? null : data.readRetainedSlice(data.readableBytes());
-        if (endStream && responseFrames.hasPartialFrame()) {
-            // The stream ends inside a frame (no trailers follow): pass what came rather than stall.
-            frames.add(responseFrames.takePartialFrame());
+        ByteBuf out = data.alloc().buffer(textEncoder.maxEncodedLength(data.readableBytes()));
+        textEncoder.encode(data, out); // drains the chunk: its base64 follows in its place
+        if (endStream && textEncoder.inFrame()) {
+            out.release();
+            resetTruncated();
+            return FilterDataStatus.STOP_ITERATION_NO_BUFFER;
         }
-        if (leftover != null) {
-            frames.add(leftover); // a frame over 2 GiB: passed on encoded as it is
-        }
-        if (frames.isEmpty()) {
-            // Not one whole frame yet: wait for more (Envoy: StopIterationNoBuffer).
+        if (!out.isReadable()) {
+            out.release();
+            // Fewer than 3 bytes of a frame so far: carried (Envoy: StopIterationNoBuffer until a whole frame).
             return endStream ? FilterDataStatus.CONTINUE : FilterDataStatus.STOP_ITERATION_NO_BUFFER;
-        }
-        ByteBuf out = data.alloc().buffer();
-        for (ByteBuf frame : frames) {
-            try {
-                writeBase64(frame, out);
-            } finally {
-                frame.release();
-            }
         }
         callbacks.addEncodedData(out);
         return FilterDataStatus.CONTINUE;
@@ -233,10 +228,14 @@ final class GrpcWebFilter implements HttpFilter {
             transformNonGrpcResponse(null);
             return FilterTrailersStatus.CONTINUE;
         }
-        ByteBuf frame = trailerFrame(trailers, ByteBufAllocator.DEFAULT);
+        if (textEncoder != null && textEncoder.inFrame()) {
+            resetTruncated();
+            return FilterTrailersStatus.STOP_ITERATION;
+        }
+        ByteBuf frame = trailerFrame(trailers, allocator);
         GrpcSupport.clear(trailers); // they are in the body now
         if (isTextResponse) {
-            ByteBuf text = ByteBufAllocator.DEFAULT.buffer((frame.readableBytes() + 2) / 3 * 4);
+            ByteBuf text = allocator.buffer((frame.readableBytes() + 2) / 3 * 4);
             try {
                 writeBase64(frame, text);
             } finally {
@@ -246,15 +245,6 @@ final class GrpcWebFilter implements HttpFilter {
         }
         callbacks.addEncodedData(frame);
         return FilterTrailersStatus.CONTINUE;
-    }
-
-    // HttpFilter
-
-    @Override
-    public void onDestroy() {
-        if (responseFrames != null) {
-            responseFrames.release();
-        }
     }
 
     // ---- the wire format
@@ -294,7 +284,7 @@ final class GrpcWebFilter implements HttpFilter {
         if (headers.status() != 200) {
             return false;
         }
-        String ct = headers.get(GrpcSupport.CONTENT_TYPE);
+        String ct = headers.get(GrpcCommon.CONTENT_TYPE_HEADER);
         if (ct == null) {
             return false;
         }
@@ -331,10 +321,19 @@ final class GrpcWebFilter implements HttpFilter {
         if (responseHeaders == null) {
             return;
         }
-        responseHeaders.set(GrpcCommon.GRPC_MESSAGE, GrpcSupport.percentEncode(message));
+        responseHeaders.set(GrpcCommon.GRPC_MESSAGE, GrpcCommon.percentEncode(message));
         responseHeaders.set(GrpcCommon.GRPC_STATUS,
                 Integer.toString(GrpcCommon.httpToGrpcStatus(responseHeaders.status())));
-        responseHeaders.set(GrpcSupport.CONTENT_LENGTH, "0");
+        responseHeaders.set(GrpcCommon.CONTENT_LENGTH_HEADER, "0");
+    }
+
+    /**
+     * The upstream's response ended inside a gRPC frame (data that ends the stream, or trailers, after part of a
+     * frame): Envoy never passes a truncated frame on, and a trailer frame after it could claim success, so the
+     * stream is reset instead.
+     */
+    private void resetTruncated() {
+        callbacks.resetStream();
     }
 
     private void chargeStat(HeaderMap headersOrTrailers) {

@@ -4,8 +4,10 @@
  *
  * <p>Files: {@link dev.legate.filters.http.grpc.web.GrpcWebFilterFactory} (registration, binds the field-less
  * {@code envoy.extensions.filters.http.grpc_web.v3.GrpcWeb}) and
- * {@link dev.legate.filters.http.grpc.web.GrpcWebFilter} (per stream). The framing is the shared
- * {@link dev.legate.filters.http.grpc.GrpcFrameDecoder}; the {@code cluster.<name>.grpc-web.*} counters are the
+ * {@link dev.legate.filters.http.grpc.web.GrpcWebFilter} (per stream), with
+ * {@link dev.legate.filters.http.grpc.web.GrpcWebTextEncoder} (text mode's base64, frame by frame as the bytes
+ * arrive; ours because Envoy's per-frame padding needs the frame boundaries, which no base64 library streams). The
+ * framing is the shared {@link dev.legate.filters.http.grpc.GrpcFrameDecoder}; the {@code cluster.<name>.grpc-web.*} counters are the
  * shared {@link dev.legate.filters.http.grpc.GrpcClusterStats}. The config has no fields, so there is no settings
  * class.
  */

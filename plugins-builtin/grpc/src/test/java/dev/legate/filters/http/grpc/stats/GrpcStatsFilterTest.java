@@ -228,7 +228,14 @@ class GrpcStatsFilterTest {
         TestStreamInfo info = new TestStreamInfo();
         info.setUpstreamHost("127.0.0.1:1");
         try (HttpFilterHarness h = harness("{ stats_for_all_methods: true, enable_upstream_stats: true }", info)) {
-            unaryCall(h, PATH, "0");
+            h.decodeHeaders(grpcRequest(PATH), false);
+            h.manualDispatcher().advance(1_000); // before the request ends: not counted
+            h.decodeData(buf(frame("request")), true);
+            h.encodeResponseHeaders(TestHeaderMap.of(":status", "200", "content-type", "application/grpc"), false);
+            h.manualDispatcher().advance(30);
+            h.encodeResponseData(buf(frame("one")), false);
+            h.manualDispatcher().advance(7);
+            h.encodeResponseTrailers(TestHeaderMap.of("grpc-status", "0"));
         }
         try (HttpFilterHarness h = harness("{ stats_for_all_methods: true }", info)) {
             unaryCall(h, PATH, "0");
@@ -238,5 +245,7 @@ class GrpcStatsFilterTest {
         }
         assertThat(store.histograms()).containsKey(M + "upstream_rq_time");
         assertThat(store.histograms().get(M + "upstream_rq_time").count()).isEqualTo(1);
+        assertThat(store.histograms().get(M + "upstream_rq_time").totalAmount())
+                .as("from the request's end to the response's, on the event loop's clock").isEqualTo(37.0);
     }
 }

@@ -206,13 +206,68 @@ class GrpcWebFilterTest {
         }
     }
 
+    private HttpFilterHarness textResponse() {
+        HttpFilterHarness h = harness();
+        h.decodeHeaders(webRequest("application/grpc-web-text", "application/grpc-web-text+proto"), true);
+        h.encodeResponseHeaders(TestHeaderMap.of(":status", "200", "content-type", "application/grpc"), false);
+        return h;
+    }
+
     @Test
-    void textResponseWaitsForAWholeFrame() {
-        try (HttpFilterHarness h = harness()) {
-            h.decodeHeaders(webRequest("application/grpc-web-text", "application/grpc-web-text+proto"), true);
-            h.encodeResponseHeaders(TestHeaderMap.of(":status", "200", "content-type", "application/grpc"), false);
-            assertThat(h.encodeResponseData(buf(TEXT_MESSAGE, 0, 7), false)).isEqualTo(FilterDataStatus.STOP_ITERATION_NO_BUFFER);
-            // the stream is destroyed with a partial frame held: released (LeakCheck)
+    void textResponseCarriesLessThanThreeBytes() {
+        try (HttpFilterHarness h = textResponse()) {
+            assertThat(h.encodeResponseData(buf(TEXT_MESSAGE, 0, 2), false)).isEqualTo(FilterDataStatus.STOP_ITERATION_NO_BUFFER);
+            assertThat(h.encodedBody()).isEmpty();
+            assertThat(h.encodeResponseData(buf(TEXT_MESSAGE, 2, 7), false)).isEqualTo(FilterDataStatus.CONTINUE);
+            assertThat(h.encodedBody()).as("6 of 7 bytes: 8 characters, 1 byte carried")
+                    .isEqualTo(B64_MESSAGE.substring(0, 8));
+            h.encodeResponseData(buf(TEXT_MESSAGE, 7, TEXT_MESSAGE.length), false);
+            assertThat(h.encodedBody()).isEqualTo(B64_MESSAGE);
+        }
+    }
+
+    @Test
+    void aLargeFrameInManyChunksIsEncodedAsItArrivesWithEnvoysBytes() {
+        byte[] payload = new byte[256 * 1024 + 1];
+        new java.util.Random(42).nextBytes(payload);
+        byte[] body = concat(frame(payload), TEXT_MESSAGE);
+        String expected = Base64.getEncoder().encodeToString(frame(payload)) + B64_MESSAGE + B64_TRAILERS;
+        try (HttpFilterHarness h = textResponse()) {
+            int sent = 0;
+            java.util.Random sizes = new java.util.Random(7);
+            while (sent < body.length) {
+                int n = Math.min(body.length - sent, 1 + sizes.nextInt(1000));
+                h.encodeResponseData(buf(body, sent, sent + n), false);
+                sent += n;
+                // everything but the 0-2 carried bytes is out already
+                int out = h.encodedBody().length();
+                assertThat((long) out).as("after %d bytes", sent).isGreaterThanOrEqualTo((sent - 2L) / 3 * 4);
+            }
+            h.encodeResponseTrailers(TestHeaderMap.of("grpc-status", "0", "grpc-message", "ok"));
+            assertThat(h.encodedBody()).isEqualTo(expected);
+            assertThat(h.encodingBuffer()).as("nothing held").isNull();
+        }
+    }
+
+    @Test
+    void textResponseEndingInsideAFrameResetsTheStream() {
+        try (HttpFilterHarness h = textResponse()) {
+            assertThat(h.encodeResponseData(buf(TEXT_MESSAGE, 0, 7), true)).isEqualTo(FilterDataStatus.STOP_ITERATION_NO_BUFFER);
+            assertThat(h.resetStreamCalls()).isEqualTo(1);
+            assertThat(h.responseComplete()).isFalse();
+        }
+        try (HttpFilterHarness h = textResponse()) {
+            h.encodeResponseData(buf(TEXT_MESSAGE, 0, 7), false);
+            TestHeaderMap trailers = TestHeaderMap.of("grpc-status", "0");
+            assertThat(h.encodeResponseTrailers(trailers)).isEqualTo(FilterTrailersStatus.STOP_ITERATION);
+            assertThat(h.resetStreamCalls()).isEqualTo(1);
+            assertThat(h.encodedBody()).as("no trailer frame claims success").isEqualTo(B64_MESSAGE.substring(0, 8));
+            assertThat(h.responseComplete()).isFalse();
+        }
+        try (HttpFilterHarness h = textResponse()) {
+            assertThat(h.encodeResponseData(buf(TEXT_MESSAGE), true)).isEqualTo(FilterDataStatus.CONTINUE);
+            assertThat(h.resetStreamCalls()).as("a whole frame: no reset").isZero();
+            assertThat(h.encodedBody()).isEqualTo(B64_MESSAGE);
         }
     }
 
