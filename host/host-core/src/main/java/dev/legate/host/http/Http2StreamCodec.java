@@ -12,7 +12,9 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -25,6 +27,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +79,10 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
     private boolean h2Upgrade;
     private int readDisables;
     private boolean aboveHighWatermark;
+    /** The write of the frame that ends the response (END_STREAM); completes once it is on the wire. */
+    private ChannelFuture endFuture;
+    /** Bounds a reset deferred until {@link #endFuture} is done. */
+    private Dispatcher.Timer deferredResetTimer;
 
     Http2StreamCodec(Http2ServerConnection parent) {
         this.parent = parent;
@@ -165,7 +172,7 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         Http2Headers h = new DefaultHttp2Headers(false);
         h.status(Integer.toString(status));
         copyResponseHeaders(headers, h);
-        ctx.write(new DefaultHttp2HeadersFrame(h, endStream), ctx.voidPromise());
+        ctx.write(new DefaultHttp2HeadersFrame(h, endStream), promise(endStream));
         if (endStream) {
             ctx.flush();
         } else {
@@ -186,7 +193,7 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         }
         if (data == null) {
             if (endStream) {
-                ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), ctx.voidPromise());
+                ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), promise(true));
             }
             return;
         }
@@ -194,7 +201,7 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
             data.release();
             return;
         }
-        ctx.write(new DefaultHttp2DataFrame(data, endStream), ctx.voidPromise());
+        ctx.write(new DefaultHttp2DataFrame(data, endStream), promise(endStream));
         if (endStream) {
             ctx.flush();
         } else {
@@ -211,15 +218,19 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         Http2Headers h = new DefaultHttp2Headers(false);
         copyResponseHeaders(trailers, h);
         if (h.isEmpty()) {
-            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), ctx.voidPromise());
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), promise(true));
         } else {
-            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, true), ctx.voidPromise());
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, true), promise(true));
         }
     }
 
     /**
      * The stream is over. If the request has not ended (the response came first, or a filter ended the stream),
-     * the stream is reset with NO_ERROR as Envoy's {@code doEndStream} does; the connection goes on.
+     * the stream is reset with NO_ERROR as Envoy's {@code doEndStream} does; the connection goes on. When the
+     * response ended but its last frames still wait (in the peer's flow-control window or an unflushed write),
+     * the reset waits for them as Envoy's {@code StreamImpl::resetStream} defers it, bounded by
+     * {@code stream_idle_timeout} (or {@code drain_timeout} when that is disabled): resetting at once would
+     * drop the response's unsent DATA and trailers.
      */
     @Override
     public void onStreamDestroyed(ActiveStream s) {
@@ -230,9 +241,40 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
             if (s.codecComplete) {
                 stats.rqResponseBeforeRqComplete.inc();
             }
-            sendReset(Http2Error.NO_ERROR);
+            if (s.codecComplete && endFuture != null && !endFuture.isDone()) {
+                deferResetUntilResponseWritten();
+            } else {
+                sendReset(Http2Error.NO_ERROR);
+            }
         }
         releaseReads();
+    }
+
+    private void deferResetUntilResponseWritten() {
+        long bound = config.streamIdleTimeoutMillis() > 0 ? config.streamIdleTimeoutMillis()
+                : config.drainTimeoutMillis();
+        deferredResetTimer = dispatcher.schedule(this::deferredReset, Math.max(1, bound), TimeUnit.MILLISECONDS);
+        endFuture.addListener(f -> deferredReset());
+    }
+
+    private void deferredReset() {
+        if (deferredResetTimer != null) {
+            deferredResetTimer.cancel();
+            deferredResetTimer = null;
+        }
+        if (!peerReset) {
+            sendReset(Http2Error.NO_ERROR);
+        }
+    }
+
+    /** A promise for a frame's write: the void promise, or (for the frame that ends the response) a tracked one. */
+    private ChannelPromise promise(boolean endStream) {
+        if (!endStream) {
+            return ctx.voidPromise();
+        }
+        ChannelPromise p = ctx.newPromise();
+        endFuture = p;
+        return p;
     }
 
     /** RST_STREAM (NO_ERROR, as Envoy's LocalReset) for this stream only; other streams go on. */
@@ -367,6 +409,10 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         flushScheduled = false;
+        if (deferredResetTimer != null) {
+            deferredResetTimer.cancel();
+            deferredResetTimer = null;
+        }
         if (stream != null && !stream.destroyed && !resetSent) {
             if (!parent.isActive()) {
                 parent.onStreamLostWithConnection();

@@ -138,6 +138,34 @@ class Http2SocketTest {
     }
 
     @Test
+    void aLocalReplyBeforeTheRequestEndsKeepsItsBodyAndThenResetsTheStream() throws Exception {
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("POST", "/local"), false); // the body is still to come
+        H2TestClient.Response r = s.get();
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.headers().get("content-length")).hasToString("14");
+        assertThat(r.body()).isEqualTo("denied by test");
+        assertThat(r.rstCode()).as("the response ended with END_STREAM, not a reset").isNull();
+        assertThat(s.rst.get(5, TimeUnit.SECONDS)).isEqualTo(Http2Error.NO_ERROR.code());
+        waitFor(() -> cfg.counter("downstream_rq_response_before_rq_complete") == 1);
+    }
+
+    @Test
+    void aResponseBiggerThanTheClientWindowIsDeliveredWhileTheClientIsStillUploading() throws Exception {
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("POST", "/stream/300000"), false).sync();
+        s.data("part of an upload that never ends", false);
+        H2TestClient.Response r = s.get();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).as("all of it, beyond the 64 KiB window").hasSize(300_000);
+        assertThat(s.rst.get(5, TimeUnit.SECONDS)).isEqualTo(Http2Error.NO_ERROR.code());
+    }
+
+    @Test
     void trailersGoBothWays() throws Exception {
         start();
         H2TestClient c = client();
