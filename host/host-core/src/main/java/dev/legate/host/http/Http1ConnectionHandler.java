@@ -41,7 +41,10 @@ import io.netty.util.concurrent.Ticker;
 import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +84,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     private final Ticker ticker;
     /** Decoded {@link HttpObject}s, and raw {@link ByteBuf}s / {@link #END_OF_INPUT} once upgrading. */
     private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+    /** Request heads that arrived while an earlier request was still in progress (decoded ahead). */
+    private final Set<Object> pipelined = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Runnable flushTask = this::runFlush;
     private long startNanos;
     private ChannelHandlerContext ctx;
@@ -191,6 +196,9 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (msg instanceof HttpRequest && (stream != null || !pending.isEmpty())) {
+            pipelined.add(msg);
+        }
         pending.add(msg);
         drain();
     }
@@ -292,7 +300,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         }
         if (o instanceof HttpRequest req) {
             try {
-                onRequestHeaders(req);
+                onRequestHeaders(req, pipelined.remove(req));
             } finally {
                 if (o instanceof HttpContent) {
                     ReferenceCountUtil.release(o); // a DefaultFullHttpRequest made for a bad message
@@ -307,7 +315,13 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         ReferenceCountUtil.release(o);
     }
 
-    private void onRequestHeaders(HttpRequest req) {
+    /**
+     * {@code pipelinedBehind}: the head arrived while an earlier request was in progress. Netty's decoder has then
+     * parsed the bytes after it as HTTP, so an upgrade's early tunnel bytes are gone: such an upgrade is refused
+     * with 400 and the connection closed (Envoy's codec pauses after each message and tunnels them; Legate's
+     * decoder cannot pause, and browsers never pipeline an upgrade).
+     */
+    private void onRequestHeaders(HttpRequest req, boolean pipelinedBehind) {
         swallowNextLast = false;
         DecoderResult dr = req.decoderResult();
         if (dr.isFailure()) {
@@ -362,6 +376,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         if (HttpUtil.is100ContinueExpected(req) && !config.proxy100Continue()) {
             h.remove(HttpHeaderNames.EXPECT);
             write1xx(s, null);
+        }
+        if (upgrade && pipelinedBehind) {
+            protocolError(400, "http1.pipelined_upgrade");
+            return;
         }
         if (upgrade) {
             stripForUpgrade(h);
@@ -807,6 +825,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     }
 
     private void releasePending() {
+        pipelined.clear();
         Object o;
         while ((o = pending.poll()) != null) {
             ReferenceCountUtil.release(o);

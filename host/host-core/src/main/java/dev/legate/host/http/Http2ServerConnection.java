@@ -62,6 +62,7 @@ final class Http2ServerConnection extends ChannelDuplexHandler {
     private int activeStreams;
     private boolean closed;
     private boolean localClose;
+    private boolean activeRqCounted;
     private Dispatcher.Timer idleTimer;
 
     private Http2ServerConnection(DownstreamConnection conn, HttpConnectionManagerConfig config,
@@ -158,9 +159,15 @@ final class Http2ServerConnection extends ChannelDuplexHandler {
         }
     }
 
-    /** A stream was still active when the connection closed. */
+    /**
+     * A stream was still active when the connection closed: {@code downstream_cx_destroy_active_rq} counts the
+     * connection once, however many streams it had (Envoy's {@code ConnectionManagerImpl::onEvent}).
+     */
     void onStreamLostWithConnection() {
-        stats.cxDestroyActiveRq.inc();
+        if (!activeRqCounted) {
+            activeRqCounted = true;
+            stats.cxDestroyActiveRq.inc();
+        }
     }
 
     // ---------------------------------------------------------------- ChannelHandler
