@@ -3,6 +3,7 @@ package dev.legate.host.http;
 import dev.legate.api.Dispatcher;
 import dev.legate.api.ResponseFlag;
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.http.HttpUpgrades;
 import dev.legate.api.http.HttpConnectionManagerConfig;
 import dev.legate.api.network.CloseType;
 import dev.legate.api.upstream.ClusterManager;
@@ -73,7 +74,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString TRAILERS = AsciiString.cached("trailers");
-    private static final AsciiString H2C = AsciiString.cached("h2c");
     /** Queued when the peer half-closes an upgrading connection: the end of the request body. */
     private static final Object END_OF_INPUT = new Object();
 
@@ -349,15 +349,16 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             return;
         }
         boolean endStream = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0L;
+        int headerCount = req.headers().size();
+        NettyHeaderMap headers = NettyHeaderMap.ofRequest(req);
         // An upgrade without a framed body (Envoy's handling_upgrade_): what follows the head is raw payload.
-        boolean upgrade = endStream && isUpgrade(req.headers());
+        // h2c is never honoured (served as a plain request, its upgrade headers stripped as hop-by-hop).
+        boolean upgrade = endStream && HttpUpgrades.isUpgrade(headers) && !HttpUpgrades.isH2cUpgrade(headers);
         if (upgrade) {
             endStream = false;
         }
         ActiveStream s = newStream();
         s.head = HttpMethod.HEAD.equals(req.method());
-        int headerCount = req.headers().size();
-        NettyHeaderMap headers = NettyHeaderMap.ofRequest(req);
         s.requestHeaders = headers;
         if (headerCount > config.maxHeadersCount()
                 || headers.byteSize() > config.maxRequestHeadersBytes()) {
@@ -422,13 +423,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         } catch (Exception e) {
             return false;
         }
-    }
-
-    /** Envoy's {@code Utility::isUpgrade} on the Netty request, {@code h2c} excluded (never honoured). */
-    private static boolean isUpgrade(HttpHeaders h) {
-        String upgrade = h.get(HttpHeaderNames.UPGRADE);
-        return upgrade != null && !upgrade.isEmpty() && !H2C.contentEqualsIgnoreCase(upgrade.trim())
-                && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.legate.api.Dispatcher;
 import dev.legate.api.ResponseFlag;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpConnectionManagerConfig;
+import dev.legate.api.http.HttpUpgrades;
 import dev.legate.api.upstream.ClusterManager;
 import dev.legate.host.listener.DownstreamConnection;
 import dev.legate.host.stream.StreamInfoImpl;
@@ -309,19 +310,11 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
     /** Regular response headers, lower-case, without HTTP/1.1 connection-specific headers (RFC 9113 §8.2.2). */
     private static void copyResponseHeaders(HeaderMap from, Http2Headers to) {
         from.forEach((k, v) -> {
-            if (k.isEmpty() || k.charAt(0) == ':' || isConnectionSpecific(k, v)) {
+            if (k.isEmpty() || k.charAt(0) == ':' || HttpUpgrades.isConnectionSpecific(k, v)) {
                 return;
             }
             to.add(AsciiString.of(k), v);
         });
-    }
-
-    private static boolean isConnectionSpecific(String name, String value) {
-        return switch (name) {
-            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade" -> true;
-            case "te" -> !TRAILERS.contentEqualsIgnoreCase(value.trim());
-            default -> false;
-        };
     }
 
     private void flushLater() {
@@ -423,12 +416,22 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         ctx.fireChannelInactive();
     }
 
-    /** A stream error the codec found (it resets the stream itself). */
+    /**
+     * A stream error Netty's codec found (a {@code content-length} that the DATA frames contradict, invalid
+     * headers...): it has already sent RST_STREAM. Counted as Envoy counts nghttp2's messaging errors
+     * ({@code http2.rx_messaging_error}, response flag {@code DPE}), not as a downstream reset.
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("connection {}: HTTP/2 stream error: {}", conn.id(), cause.toString());
+        resetSent = true; // by Netty
+        flushScheduled = false;
+        h2stats.rxMessagingError.inc();
         if (stream != null && !stream.destroyed) {
-            stream.onResetFromCodec();
+            stream.info.setResponseCodeDetails("http2.violation.of.messaging.rule");
+            stream.decoderAborted = true;
+            stream.info.setResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
+            stream.destroy();
         }
     }
 
@@ -468,7 +471,9 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         boolean connect = method != null && CONNECT.contentEquals(method);
         String protocol = headers.get(PROTOCOL);
         if (method == null || protocol != null && (!connect || !config.http2Options().allowConnect())
-                || !connect && (headers.path() == null || headers.path().isEmpty() || headers.scheme() == null)
+                // RFC 8441 §4: an extended CONNECT carries :path and :scheme like any other request.
+                || (!connect || protocol != null)
+                        && (headers.path() == null || headers.path().isEmpty() || headers.scheme() == null)
                 || connect && protocol == null && (headers.path() != null || headers.scheme() != null)) {
             // A messaging-rule violation (RFC 9113 §8.3): nghttp2 resets the stream with PROTOCOL_ERROR.
             h2stats.rxMessagingError.inc();

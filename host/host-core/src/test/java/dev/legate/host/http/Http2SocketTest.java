@@ -355,6 +355,28 @@ class Http2SocketTest {
     }
 
     @Test
+    void autoCountsConnectionsThatEndBeforeACodecIsChosen() throws Exception {
+        cfg.codecType = CodecType.AUTO;
+        cfg.connectionIdleTimeoutMillis = 200;
+        start();
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+            sock.getOutputStream().write("PRI".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            sock.getOutputStream().flush();
+            waitFor(() -> accepted.size() == 1);
+        }
+        waitFor(() -> cfg.counter("downstream_cx_destroy_remote") == 1);
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+            sock.setSoTimeout(5000);
+            assertThat(sock.getInputStream().read()).as("closed by the idle timeout").isEqualTo(-1);
+        }
+        waitFor(() -> cfg.counter("downstream_cx_destroy_local") == 1);
+        assertThat(cfg.counter("downstream_cx_total")).isEqualTo(2);
+        assertThat(cfg.counter("downstream_cx_destroy")).isEqualTo(2);
+        assertThat(cfg.counter("downstream_cx_idle_timeout")).isEqualTo(1);
+        assertThat(cfg.gauge("downstream_cx_active")).isZero();
+    }
+
+    @Test
     void idleTimeoutSendsGoAwayThenCloses() throws Exception {
         cfg.connectionIdleTimeoutMillis = 200;
         start();
@@ -472,6 +494,57 @@ class Http2SocketTest {
         H2TestClient.Stream noPath = c.open();
         noPath.headers(new DefaultHttp2Headers().method("GET").scheme("http").authority("a"), true);
         assertThat(noPath.get().rstCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+        H2TestClient.Stream ok = c.open();
+        ok.headers(H2TestClient.request("GET", "/fine"), true);
+        assertThat(ok.get().status()).isEqualTo(200);
+    }
+
+    @Test
+    void aPlainConnectIsAnUpgradeOfTypeConnectAndRefusedWithoutConfig() throws Exception {
+        cfg.upgradeConfigs = Map.of("websocket", true);
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(new DefaultHttp2Headers().method("CONNECT").authority("origin.example:443"), false);
+        H2TestClient.Response r = s.get();
+        assertThat(r.status()).isEqualTo(403);
+        waitFor(() -> cfg.completed.size() == 1);
+        assertThat(cfg.completed.get(0).details()).isEqualTo("upgrade_failed");
+        assertThat(cfg.counter("downstream_rq_ws_on_non_ws_route")).isEqualTo(1);
+        assertThat(cfg.counter("downstream_cx_upgrades_total")).isZero();
+    }
+
+    @Test
+    void anExtendedConnectWithoutPathOrSchemeIsAStreamError() throws Exception {
+        cfg.http2Options = new Http2Options(1024, 268_435_456, 268_435_456, true, 4096);
+        cfg.upgradeConfigs = Map.of("websocket", true);
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream noPath = c.open();
+        noPath.headers(new DefaultHttp2Headers().method("CONNECT").scheme("http").authority("test.local")
+                .add(":protocol", "websocket"), false);
+        assertThat(noPath.get().rstCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+        H2TestClient.Stream noScheme = c.open();
+        noScheme.headers(new DefaultHttp2Headers().method("CONNECT").path("/chat").authority("test.local")
+                .add(":protocol", "websocket"), false);
+        assertThat(noScheme.get().rstCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+        assertThat(h2("rx_messaging_error")).isEqualTo(2);
+        assertThat(cfg.counter("downstream_cx_upgrades_total")).isZero();
+    }
+
+    @Test
+    void aStreamErrorFoundByTheCodecIsAProtocolErrorNotADownstreamReset() throws Exception {
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("POST", "/echo").add("content-length", "10"), false).sync();
+        s.data("abc", true); // 3 bytes, not the 10 announced
+        assertThat(s.get().rstCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+        waitFor(() -> cfg.completed.size() == 1);
+        assertThat(cfg.completed.get(0).flags()).isEqualTo("DPE");
+        assertThat(h2("rx_messaging_error")).isEqualTo(1);
+        assertThat(cfg.counter("downstream_rq_rx_reset")).isZero();
+        assertThat(h2("tx_reset")).isEqualTo(1);
         H2TestClient.Stream ok = c.open();
         ok.headers(H2TestClient.request("GET", "/fine"), true);
         assertThat(ok.get().status()).isEqualTo(200);
