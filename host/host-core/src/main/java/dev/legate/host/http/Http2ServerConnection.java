@@ -121,36 +121,48 @@ final class Http2ServerConnection extends ChannelDuplexHandler {
     }
 
     // ---------------------------------------------------------------- for the streams
+    // Called by the connection's Http2StreamCodec instances, on the connection's event loop only (the stream
+    // channels share it). The getters return shared, immutable (config) or thread-safe (stats) objects.
 
+    /** The downstream connection this HTTP/2 session runs on. */
     DownstreamConnection connection() {
         return conn;
     }
 
+    /** The HCM's config (immutable). */
     HttpConnectionManagerConfig config() {
         return config;
     }
 
+    /** The HCM's {@code downstream_*} stats. */
     ConnectionManagerStats stats() {
         return stats;
     }
 
+    /** The HCM's {@code http2.*} codec stats. */
     Http2CodecStats h2stats() {
         return h2stats;
     }
 
+    /** The event loop's clock (ns; for durations only). */
     long nanoTime() {
         return ticker.nanoTime();
     }
 
+    /** The connection is open and has not been counted as closed: a closing stream then lost only itself. */
     boolean isActive() {
         return !closed && ctx.channel().isActive();
     }
 
+    /** A stream channel was created (its handler added): counts {@code http2.streams_active}. */
     void onStreamOpened() {
         activeStreams++;
         h2stats.streamsActive.inc();
     }
 
+    /**
+     * A stream channel closed (once per {@link #onStreamOpened}); the last one starts the connection's idle time.
+     */
     void onStreamClosed() {
         activeStreams--;
         h2stats.streamsActive.dec();

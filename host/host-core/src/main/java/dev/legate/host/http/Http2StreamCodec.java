@@ -181,6 +181,10 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         }
     }
 
+    /**
+     * Writes {@code data} (ownership passes here: it is written, or released when the stream was reset or
+     * closed, or when the request was HEAD — then only END_STREAM goes out, on an empty DATA frame).
+     */
     @Override
     public void writeResponseData(ActiveStream s, ByteBuf data, boolean endStream) {
         if (!writable(s) || s.head) {
