@@ -42,6 +42,13 @@ import org.slf4j.LoggerFactory;
  * codec's graceful shutdown: GOAWAY NO_ERROR with the last stream id, active streams finish, bounded by the
  * HCM's {@code drain_timeout}. Connection-level protocol errors are answered by the codec with GOAWAY and a
  * close. Confined to the connection's event loop.
+ *
+ * <p>Difference from Envoy's drain ({@code ConnectionManagerImpl::startDrainSequence}, http2
+ * {@code ConnectionImpl::shutdownNotice}/{@code goAway}): Envoy first sends a shutdown-notice GOAWAY with the
+ * maximum stream id (streams the client opens meanwhile are still served), waits {@code drain_timeout}, then
+ * sends the final GOAWAY with the last stream id and lets the active streams complete. Legate sends the final
+ * GOAWAY at once (a stream the client opened in flight is refused, the client may retry it) and force-closes
+ * streams still active {@code drain_timeout} later.
  */
 final class Http2ServerConnection extends ChannelDuplexHandler {
 
