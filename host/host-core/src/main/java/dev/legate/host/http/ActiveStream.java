@@ -8,6 +8,7 @@ import dev.legate.api.http.FilterTrailersStatus;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpConnectionManagerConfig;
 import dev.legate.api.http.HttpFilterChainEntry;
+import dev.legate.api.http.HttpUpgrades;
 import dev.legate.api.http.Route;
 import dev.legate.api.http.RouteEntry;
 import dev.legate.api.network.WatermarkCallbacks;
@@ -100,7 +101,7 @@ final class ActiveStream {
     boolean decoderAborted;
     boolean destroyed;
     /**
-     * The request asks for an upgrade ({@link Upgrades#isUpgrade}) and the route or the HCM's
+     * The request asks for an upgrade ({@link HttpUpgrades#upgradeType}) and the route or the HCM's
      * {@code upgrade_configs} allow it: counted in {@code downstream_cx_upgrades_*}; a {@code 101} answer turns the
      * stream into a byte tunnel in its codec.
      */
@@ -139,11 +140,13 @@ final class ActiveStream {
      * {@link #decodeHeadersFromCodec}.
      */
     void createFilterChain() {
-        if (requestHeaders != null && Upgrades.isUpgrade(requestHeaders)) {
+        String upgradeType = requestHeaders == null ? null : HttpUpgrades.upgradeType(requestHeaders);
+        if (upgradeType != null) {
+            // A plain CONNECT is an upgrade of type "connect" (Envoy uses the method); Legate refuses CONNECT
+            // in upgrade_configs at start-up, so unless a route enables it, it is answered 403 upgrade_failed.
             Route r = route();
             RouteEntry e = r == null ? null : r.routeEntry();
-            if (Upgrades.allowed(requestHeaders.get(Upgrades.UPGRADE), e == null ? null : e.upgradeMap(),
-                    config.upgradeConfigs())) {
+            if (Upgrades.allowed(upgradeType, e == null ? null : e.upgradeMap(), config.upgradeConfigs())) {
                 upgradeAccepted = true;
                 stats.cxUpgradesTotal.inc();
                 stats.cxUpgradesActive.inc();

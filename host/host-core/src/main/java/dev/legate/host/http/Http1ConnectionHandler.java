@@ -3,6 +3,7 @@ package dev.legate.host.http;
 import dev.legate.api.Dispatcher;
 import dev.legate.api.ResponseFlag;
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.http.HttpUpgrades;
 import dev.legate.api.http.HttpConnectionManagerConfig;
 import dev.legate.api.network.CloseType;
 import dev.legate.api.upstream.ClusterManager;
@@ -41,7 +42,10 @@ import io.netty.util.concurrent.Ticker;
 import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +74,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString TRAILERS = AsciiString.cached("trailers");
-    private static final AsciiString H2C = AsciiString.cached("h2c");
     /** Queued when the peer half-closes an upgrading connection: the end of the request body. */
     private static final Object END_OF_INPUT = new Object();
 
@@ -81,6 +84,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     private final Ticker ticker;
     /** Decoded {@link HttpObject}s, and raw {@link ByteBuf}s / {@link #END_OF_INPUT} once upgrading. */
     private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+    /** Request heads that arrived while an earlier request was still in progress (decoded ahead). */
+    private final Set<Object> pipelined = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Runnable flushTask = this::runFlush;
     private long startNanos;
     private ChannelHandlerContext ctx;
@@ -191,6 +196,9 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (msg instanceof HttpRequest && (stream != null || !pending.isEmpty())) {
+            pipelined.add(msg);
+        }
         pending.add(msg);
         drain();
     }
@@ -292,7 +300,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         }
         if (o instanceof HttpRequest req) {
             try {
-                onRequestHeaders(req);
+                onRequestHeaders(req, pipelined.remove(req));
             } finally {
                 if (o instanceof HttpContent) {
                     ReferenceCountUtil.release(o); // a DefaultFullHttpRequest made for a bad message
@@ -307,7 +315,13 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         ReferenceCountUtil.release(o);
     }
 
-    private void onRequestHeaders(HttpRequest req) {
+    /**
+     * {@code pipelinedBehind}: the head arrived while an earlier request was in progress. Netty's decoder has then
+     * parsed the bytes after it as HTTP, so an upgrade's early tunnel bytes are gone: such an upgrade is refused
+     * with 400 and the connection closed (Envoy's codec pauses after each message and tunnels them; Legate's
+     * decoder cannot pause, and browsers never pipeline an upgrade).
+     */
+    private void onRequestHeaders(HttpRequest req, boolean pipelinedBehind) {
         swallowNextLast = false;
         DecoderResult dr = req.decoderResult();
         if (dr.isFailure()) {
@@ -335,15 +349,16 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
             return;
         }
         boolean endStream = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0L;
+        int headerCount = req.headers().size();
+        NettyHeaderMap headers = NettyHeaderMap.ofRequest(req);
         // An upgrade without a framed body (Envoy's handling_upgrade_): what follows the head is raw payload.
-        boolean upgrade = endStream && isUpgrade(req.headers());
+        // h2c is never honoured (served as a plain request, its upgrade headers stripped as hop-by-hop).
+        boolean upgrade = endStream && HttpUpgrades.isUpgrade(headers) && !HttpUpgrades.isH2cUpgrade(headers);
         if (upgrade) {
             endStream = false;
         }
         ActiveStream s = newStream();
         s.head = HttpMethod.HEAD.equals(req.method());
-        int headerCount = req.headers().size();
-        NettyHeaderMap headers = NettyHeaderMap.ofRequest(req);
         s.requestHeaders = headers;
         if (headerCount > config.maxHeadersCount()
                 || headers.byteSize() > config.maxRequestHeadersBytes()) {
@@ -362,6 +377,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         if (HttpUtil.is100ContinueExpected(req) && !config.proxy100Continue()) {
             h.remove(HttpHeaderNames.EXPECT);
             write1xx(s, null);
+        }
+        if (upgrade && pipelinedBehind) {
+            protocolError(400, "http1.pipelined_upgrade");
+            return;
         }
         if (upgrade) {
             stripForUpgrade(h);
@@ -404,13 +423,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
         } catch (Exception e) {
             return false;
         }
-    }
-
-    /** Envoy's {@code Utility::isUpgrade} on the Netty request, {@code h2c} excluded (never honoured). */
-    private static boolean isUpgrade(HttpHeaders h) {
-        String upgrade = h.get(HttpHeaderNames.UPGRADE);
-        return upgrade != null && !upgrade.isEmpty() && !H2C.contentEqualsIgnoreCase(upgrade.trim())
-                && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
     /**
@@ -807,6 +819,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter implemen
     }
 
     private void releasePending() {
+        pipelined.clear();
         Object o;
         while ((o = pending.poll()) != null) {
             ReferenceCountUtil.release(o);

@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Confined to the connection's event loop. Holds at most 23 bytes until it decides; releases them if the
  * connection closes first. A connection that sends nothing is closed after the HCM's connection idle timeout.
+ * A connection that ends before a codec is chosen is counted here ({@code downstream_cx_total},
+ * {@code downstream_cx_destroy}, {@code _local}/{@code _remote}, {@code downstream_cx_length_ms}); once chosen,
+ * the codec's connection handler counts it. Either way every accepted connection is counted once.
  */
 final class Http2PrefaceSniffer extends ChannelInboundHandlerAdapter {
 
@@ -32,6 +35,8 @@ final class Http2PrefaceSniffer extends ChannelInboundHandlerAdapter {
     private ByteBuf seen;
     private boolean decided;
     private Dispatcher.Timer idleTimer;
+    private boolean localClose;
+    private long startNanos;
 
     Http2PrefaceSniffer(HttpConnectionManagerInstaller installer, DownstreamConnection conn) {
         this.installer = installer;
@@ -40,12 +45,14 @@ final class Http2PrefaceSniffer extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        startNanos = System.nanoTime();
         long idle = installer.config().connectionIdleTimeoutMillis();
         if (idle > 0) {
             idleTimer = conn.dispatcher().schedule(() -> {
                 idleTimer = null;
                 if (!decided) {
                     installer.stats().cxIdleTimeout.inc();
+                    localClose = true;
                     conn.close(CloseType.NO_FLUSH);
                 }
             }, idle, TimeUnit.MILLISECONDS);
@@ -95,7 +102,7 @@ final class Http2PrefaceSniffer extends ChannelInboundHandlerAdapter {
         if (!decided && evt instanceof ChannelInputShutdownEvent) {
             // The peer sent (part of) a preface or nothing and half-closed: nothing to answer.
             ReferenceCountUtil.release(evt);
-            conn.close(CloseType.NO_FLUSH);
+            conn.close(CloseType.NO_FLUSH); // the peer's doing: a remote close
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -103,6 +110,14 @@ final class Http2PrefaceSniffer extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (!decided) {
+            decided = true;
+            ConnectionManagerStats stats = installer.stats();
+            stats.cxTotal.inc();
+            stats.cxDestroy.inc();
+            (localClose ? stats.cxDestroyLocal : stats.cxDestroyRemote).inc();
+            stats.cxLengthMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+        }
         release();
         ctx.fireChannelInactive();
     }

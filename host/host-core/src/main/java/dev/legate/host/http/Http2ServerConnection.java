@@ -42,6 +42,13 @@ import org.slf4j.LoggerFactory;
  * codec's graceful shutdown: GOAWAY NO_ERROR with the last stream id, active streams finish, bounded by the
  * HCM's {@code drain_timeout}. Connection-level protocol errors are answered by the codec with GOAWAY and a
  * close. Confined to the connection's event loop.
+ *
+ * <p>Difference from Envoy's drain ({@code ConnectionManagerImpl::startDrainSequence}, http2
+ * {@code ConnectionImpl::shutdownNotice}/{@code goAway}): Envoy first sends a shutdown-notice GOAWAY with the
+ * maximum stream id (streams the client opens meanwhile are still served), waits {@code drain_timeout}, then
+ * sends the final GOAWAY with the last stream id and lets the active streams complete. Legate sends the final
+ * GOAWAY at once (a stream the client opened in flight is refused, the client may retry it) and force-closes
+ * streams still active {@code drain_timeout} later.
  */
 final class Http2ServerConnection extends ChannelDuplexHandler {
 
@@ -62,6 +69,7 @@ final class Http2ServerConnection extends ChannelDuplexHandler {
     private int activeStreams;
     private boolean closed;
     private boolean localClose;
+    private boolean activeRqCounted;
     private Dispatcher.Timer idleTimer;
 
     private Http2ServerConnection(DownstreamConnection conn, HttpConnectionManagerConfig config,
@@ -120,36 +128,48 @@ final class Http2ServerConnection extends ChannelDuplexHandler {
     }
 
     // ---------------------------------------------------------------- for the streams
+    // Called by the connection's Http2StreamCodec instances, on the connection's event loop only (the stream
+    // channels share it). The getters return shared, immutable (config) or thread-safe (stats) objects.
 
+    /** The downstream connection this HTTP/2 session runs on. */
     DownstreamConnection connection() {
         return conn;
     }
 
+    /** The HCM's config (immutable). */
     HttpConnectionManagerConfig config() {
         return config;
     }
 
+    /** The HCM's {@code downstream_*} stats. */
     ConnectionManagerStats stats() {
         return stats;
     }
 
+    /** The HCM's {@code http2.*} codec stats. */
     Http2CodecStats h2stats() {
         return h2stats;
     }
 
+    /** The event loop's clock (ns; for durations only). */
     long nanoTime() {
         return ticker.nanoTime();
     }
 
+    /** The connection is open and has not been counted as closed: a closing stream then lost only itself. */
     boolean isActive() {
         return !closed && ctx.channel().isActive();
     }
 
+    /** A stream channel was created (its handler added): counts {@code http2.streams_active}. */
     void onStreamOpened() {
         activeStreams++;
         h2stats.streamsActive.inc();
     }
 
+    /**
+     * A stream channel closed (once per {@link #onStreamOpened}); the last one starts the connection's idle time.
+     */
     void onStreamClosed() {
         activeStreams--;
         h2stats.streamsActive.dec();
@@ -158,9 +178,15 @@ final class Http2ServerConnection extends ChannelDuplexHandler {
         }
     }
 
-    /** A stream was still active when the connection closed. */
+    /**
+     * A stream was still active when the connection closed: {@code downstream_cx_destroy_active_rq} counts the
+     * connection once, however many streams it had (Envoy's {@code ConnectionManagerImpl::onEvent}).
+     */
     void onStreamLostWithConnection() {
-        stats.cxDestroyActiveRq.inc();
+        if (!activeRqCounted) {
+            activeRqCounted = true;
+            stats.cxDestroyActiveRq.inc();
+        }
     }
 
     // ---------------------------------------------------------------- ChannelHandler

@@ -4,6 +4,7 @@ import dev.legate.api.Dispatcher;
 import dev.legate.api.ResponseFlag;
 import dev.legate.api.http.HeaderMap;
 import dev.legate.api.http.HttpConnectionManagerConfig;
+import dev.legate.api.http.HttpUpgrades;
 import dev.legate.api.upstream.ClusterManager;
 import dev.legate.host.listener.DownstreamConnection;
 import dev.legate.host.stream.StreamInfoImpl;
@@ -12,7 +13,9 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -25,6 +28,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +80,10 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
     private boolean h2Upgrade;
     private int readDisables;
     private boolean aboveHighWatermark;
+    /** The write of the frame that ends the response (END_STREAM); completes once it is on the wire. */
+    private ChannelFuture endFuture;
+    /** Bounds a reset deferred until {@link #endFuture} is done. */
+    private Dispatcher.Timer deferredResetTimer;
 
     Http2StreamCodec(Http2ServerConnection parent) {
         this.parent = parent;
@@ -165,7 +173,7 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         Http2Headers h = new DefaultHttp2Headers(false);
         h.status(Integer.toString(status));
         copyResponseHeaders(headers, h);
-        ctx.write(new DefaultHttp2HeadersFrame(h, endStream), ctx.voidPromise());
+        ctx.write(new DefaultHttp2HeadersFrame(h, endStream), promise(endStream));
         if (endStream) {
             ctx.flush();
         } else {
@@ -173,6 +181,10 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         }
     }
 
+    /**
+     * Writes {@code data} (ownership passes here: it is written, or released when the stream was reset or
+     * closed, or when the request was HEAD — then only END_STREAM goes out, on an empty DATA frame).
+     */
     @Override
     public void writeResponseData(ActiveStream s, ByteBuf data, boolean endStream) {
         if (!writable(s) || s.head) {
@@ -186,7 +198,7 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         }
         if (data == null) {
             if (endStream) {
-                ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), ctx.voidPromise());
+                ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), promise(true));
             }
             return;
         }
@@ -194,7 +206,7 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
             data.release();
             return;
         }
-        ctx.write(new DefaultHttp2DataFrame(data, endStream), ctx.voidPromise());
+        ctx.write(new DefaultHttp2DataFrame(data, endStream), promise(endStream));
         if (endStream) {
             ctx.flush();
         } else {
@@ -211,15 +223,19 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         Http2Headers h = new DefaultHttp2Headers(false);
         copyResponseHeaders(trailers, h);
         if (h.isEmpty()) {
-            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), ctx.voidPromise());
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), promise(true));
         } else {
-            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, true), ctx.voidPromise());
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, true), promise(true));
         }
     }
 
     /**
      * The stream is over. If the request has not ended (the response came first, or a filter ended the stream),
-     * the stream is reset with NO_ERROR as Envoy's {@code doEndStream} does; the connection goes on.
+     * the stream is reset with NO_ERROR as Envoy's {@code doEndStream} does; the connection goes on. When the
+     * response ended but its last frames still wait (in the peer's flow-control window or an unflushed write),
+     * the reset waits for them as Envoy's {@code StreamImpl::resetStream} defers it, bounded by
+     * {@code stream_idle_timeout} (or {@code drain_timeout} when that is disabled): resetting at once would
+     * drop the response's unsent DATA and trailers.
      */
     @Override
     public void onStreamDestroyed(ActiveStream s) {
@@ -230,9 +246,40 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
             if (s.codecComplete) {
                 stats.rqResponseBeforeRqComplete.inc();
             }
-            sendReset(Http2Error.NO_ERROR);
+            if (s.codecComplete && endFuture != null && !endFuture.isDone()) {
+                deferResetUntilResponseWritten();
+            } else {
+                sendReset(Http2Error.NO_ERROR);
+            }
         }
         releaseReads();
+    }
+
+    private void deferResetUntilResponseWritten() {
+        long bound = config.streamIdleTimeoutMillis() > 0 ? config.streamIdleTimeoutMillis()
+                : config.drainTimeoutMillis();
+        deferredResetTimer = dispatcher.schedule(this::deferredReset, Math.max(1, bound), TimeUnit.MILLISECONDS);
+        endFuture.addListener(f -> deferredReset());
+    }
+
+    private void deferredReset() {
+        if (deferredResetTimer != null) {
+            deferredResetTimer.cancel();
+            deferredResetTimer = null;
+        }
+        if (!peerReset) {
+            sendReset(Http2Error.NO_ERROR);
+        }
+    }
+
+    /** A promise for a frame's write: the void promise, or (for the frame that ends the response) a tracked one. */
+    private ChannelPromise promise(boolean endStream) {
+        if (!endStream) {
+            return ctx.voidPromise();
+        }
+        ChannelPromise p = ctx.newPromise();
+        endFuture = p;
+        return p;
     }
 
     /** RST_STREAM (NO_ERROR, as Envoy's LocalReset) for this stream only; other streams go on. */
@@ -267,19 +314,11 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
     /** Regular response headers, lower-case, without HTTP/1.1 connection-specific headers (RFC 9113 §8.2.2). */
     private static void copyResponseHeaders(HeaderMap from, Http2Headers to) {
         from.forEach((k, v) -> {
-            if (k.isEmpty() || k.charAt(0) == ':' || isConnectionSpecific(k, v)) {
+            if (k.isEmpty() || k.charAt(0) == ':' || HttpUpgrades.isConnectionSpecific(k, v)) {
                 return;
             }
             to.add(AsciiString.of(k), v);
         });
-    }
-
-    private static boolean isConnectionSpecific(String name, String value) {
-        return switch (name) {
-            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade" -> true;
-            case "te" -> !TRAILERS.contentEqualsIgnoreCase(value.trim());
-            default -> false;
-        };
     }
 
     private void flushLater() {
@@ -367,6 +406,10 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         flushScheduled = false;
+        if (deferredResetTimer != null) {
+            deferredResetTimer.cancel();
+            deferredResetTimer = null;
+        }
         if (stream != null && !stream.destroyed && !resetSent) {
             if (!parent.isActive()) {
                 parent.onStreamLostWithConnection();
@@ -377,12 +420,22 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         ctx.fireChannelInactive();
     }
 
-    /** A stream error the codec found (it resets the stream itself). */
+    /**
+     * A stream error Netty's codec found (a {@code content-length} that the DATA frames contradict, invalid
+     * headers...): it has already sent RST_STREAM. Counted as Envoy counts nghttp2's messaging errors
+     * ({@code http2.rx_messaging_error}, response flag {@code DPE}), not as a downstream reset.
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("connection {}: HTTP/2 stream error: {}", conn.id(), cause.toString());
+        resetSent = true; // by Netty
+        flushScheduled = false;
+        h2stats.rxMessagingError.inc();
         if (stream != null && !stream.destroyed) {
-            stream.onResetFromCodec();
+            stream.info.setResponseCodeDetails("http2.violation.of.messaging.rule");
+            stream.decoderAborted = true;
+            stream.info.setResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
+            stream.destroy();
         }
     }
 
@@ -422,7 +475,9 @@ final class Http2StreamCodec extends ChannelInboundHandlerAdapter implements Ser
         boolean connect = method != null && CONNECT.contentEquals(method);
         String protocol = headers.get(PROTOCOL);
         if (method == null || protocol != null && (!connect || !config.http2Options().allowConnect())
-                || !connect && (headers.path() == null || headers.path().isEmpty() || headers.scheme() == null)
+                // RFC 8441 §4: an extended CONNECT carries :path and :scheme like any other request.
+                || (!connect || protocol != null)
+                        && (headers.path() == null || headers.path().isEmpty() || headers.scheme() == null)
                 || connect && protocol == null && (headers.path() != null || headers.scheme() != null)) {
             // A messaging-rule violation (RFC 9113 §8.3): nghttp2 resets the stream with PROTOCOL_ERROR.
             h2stats.rxMessagingError.inc();

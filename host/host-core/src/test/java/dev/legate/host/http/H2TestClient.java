@@ -126,6 +126,8 @@ final class H2TestClient implements AutoCloseable {
         private Http2Headers trailers;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
         final BlockingQueue<String> chunks = new LinkedBlockingQueue<>();
+        /** The code of a RST_STREAM the server sent, even after the response ended. */
+        final CompletableFuture<Long> rst = new CompletableFuture<>();
 
         ChannelFuture headers(Http2Headers h, boolean end) {
             return ch.writeAndFlush(new DefaultHttp2HeadersFrame(h, end));
@@ -184,6 +186,7 @@ final class H2TestClient implements AutoCloseable {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof Http2ResetFrame r) {
+                rst.complete(r.errorCode());
                 done.complete(response(r.errorCode()));
             }
         }

@@ -59,7 +59,11 @@ class Http1UpgradeSocketTest {
                 cb.encodeHeaders(r, false);
             } else {
                 r.set(HeaderMap.STATUS, "200").set("x-upgrade", String.valueOf(headers.get("upgrade")));
-                cb.encodeHeaders(r, true);
+                if ("/held".equals(headers.path())) {
+                    cb.dispatcher().schedule(() -> cb.encodeHeaders(r, true), 100, TimeUnit.MILLISECONDS);
+                } else {
+                    cb.encodeHeaders(r, true);
+                }
             }
             return FilterHeadersStatus.STOP_ITERATION;
         }
@@ -149,6 +153,39 @@ class Http1UpgradeSocketTest {
         assertThat(cfg.gauge("downstream_cx_upgrades_active")).isZero();
         assertThat(cfg.completed).hasSize(1);
         assertThat(cfg.completed.get(0).status()).isEqualTo(101);
+    }
+
+    @Test
+    void anUpgradePipelinedBehindAHeldRequestIsRefusedRatherThanLosingItsEarlyBytes() throws Exception {
+        cfg.upgradeConfigs = Map.of("websocket", true);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET /held HTTP/1.1\r\nHost: h\r\n\r\n"
+                    + "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+                    + "RAWBYTES\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(all).startsWith("HTTP/1.1 200 OK\r\n");
+            assertThat(all.substring(all.indexOf("\r\n\r\n") + 4)).startsWith("HTTP/1.1 400 Bad Request\r\n")
+                    .containsIgnoringCase("connection: close\r\n").doesNotContain("101").doesNotContain("RAWBYTES");
+        }
+        assertThat(seen).hasSize(1);
+        waitFor(() -> cfg.completed.size() == 2);
+        assertThat(cfg.completed.get(1).details()).isEqualTo("http1.pipelined_upgrade");
+        assertThat(cfg.completed.get(1).flags()).isEqualTo("DPE");
+    }
+
+    @Test
+    void anUpgradeBehindAnAnsweredRequestInTheSameWriteKeepsItsEarlyBytes() throws Exception {
+        cfg.upgradeConfigs = Map.of("websocket", true);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+                    + "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+                    + "RAWBYTES\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String all = readUntil(s.getInputStream(), new StringBuilder(), "[RAWBYTES\r\n]");
+            assertThat(all).startsWith("HTTP/1.1 200 OK\r\n").contains("HTTP/1.1 101 Switching Protocols\r\n")
+                    .endsWith("\r\n\r\n[RAWBYTES\r\n]");
+        }
     }
 
     @Test

@@ -138,6 +138,34 @@ class Http2SocketTest {
     }
 
     @Test
+    void aLocalReplyBeforeTheRequestEndsKeepsItsBodyAndThenResetsTheStream() throws Exception {
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("POST", "/local"), false); // the body is still to come
+        H2TestClient.Response r = s.get();
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.headers().get("content-length")).hasToString("14");
+        assertThat(r.body()).isEqualTo("denied by test");
+        assertThat(r.rstCode()).as("the response ended with END_STREAM, not a reset").isNull();
+        assertThat(s.rst.get(5, TimeUnit.SECONDS)).isEqualTo(Http2Error.NO_ERROR.code());
+        waitFor(() -> cfg.counter("downstream_rq_response_before_rq_complete") == 1);
+    }
+
+    @Test
+    void aResponseBiggerThanTheClientWindowIsDeliveredWhileTheClientIsStillUploading() throws Exception {
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("POST", "/stream/300000"), false).sync();
+        s.data("part of an upload that never ends", false);
+        H2TestClient.Response r = s.get();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).as("all of it, beyond the 64 KiB window").hasSize(300_000);
+        assertThat(s.rst.get(5, TimeUnit.SECONDS)).isEqualTo(Http2Error.NO_ERROR.code());
+    }
+
+    @Test
     void trailersGoBothWays() throws Exception {
         start();
         H2TestClient c = client();
@@ -242,12 +270,10 @@ class Http2SocketTest {
         byte[] big = new byte[400_000];
         java.util.Arrays.fill(big, (byte) 'y');
         ChannelFuture written = s.data(Unpooled.wrappedBuffer(big), true);
-        Thread.sleep(300);
+        waitFor(() -> cfg.counter("downstream_flow_control_paused_reading_total") >= 1 && streamWindow(c, s) == 0);
+        Thread.sleep(200); // read-disabled: the window is not given back meanwhile
+        assertThat(streamWindow(c, s)).isZero();
         assertThat(written.isDone()).as("the client is blocked by the stream window").isFalse();
-        int window = c.channel.eventLoop().submit(() -> c.codec.connection().remote().flowController()
-                .windowSize(c.codec.connection().stream(s.ch.stream().id()))).get();
-        assertThat(window).isZero();
-        assertThat(cfg.counter("downstream_flow_control_paused_reading_total")).isGreaterThanOrEqualTo(1);
 
         H2TestClient.Response r = s.done.get(10, TimeUnit.SECONDS);
         assertThat(r.body()).hasSize(400_000);
@@ -257,12 +283,14 @@ class Http2SocketTest {
 
     @Test
     void aSlowReaderPausesTheResponseSourceThroughTheStreamWindow() throws Exception {
+        Http2TestFilters.EchoFilter.ABOVE.set(0);
+        Http2TestFilters.EchoFilter.STREAMED.set(0);
         start();
         H2TestClient c = client();
         H2TestClient.Stream s = c.open();
         s.ch.config().setAutoRead(false); // the client reads nothing: no WINDOW_UPDATE for the stream
         s.headers(H2TestClient.request("GET", "/stream/4000000"), true).sync();
-        Thread.sleep(300);
+        waitFor(() -> Http2TestFilters.EchoFilter.ABOVE.get() >= 1);
         long streamed = Http2TestFilters.EchoFilter.STREAMED.get();
         assertThat(Http2TestFilters.EchoFilter.ABOVE.get()).isGreaterThanOrEqualTo(1);
         // Held by Legate at most: the 64 KiB stream window plus the 1 MiB buffer limit and one chunk.
@@ -327,6 +355,28 @@ class Http2SocketTest {
     }
 
     @Test
+    void autoCountsConnectionsThatEndBeforeACodecIsChosen() throws Exception {
+        cfg.codecType = CodecType.AUTO;
+        cfg.connectionIdleTimeoutMillis = 200;
+        start();
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+            sock.getOutputStream().write("PRI".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            sock.getOutputStream().flush();
+            waitFor(() -> accepted.size() == 1);
+        }
+        waitFor(() -> cfg.counter("downstream_cx_destroy_remote") == 1);
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+            sock.setSoTimeout(5000);
+            assertThat(sock.getInputStream().read()).as("closed by the idle timeout").isEqualTo(-1);
+        }
+        waitFor(() -> cfg.counter("downstream_cx_destroy_local") == 1);
+        assertThat(cfg.counter("downstream_cx_total")).isEqualTo(2);
+        assertThat(cfg.counter("downstream_cx_destroy")).isEqualTo(2);
+        assertThat(cfg.counter("downstream_cx_idle_timeout")).isEqualTo(1);
+        assertThat(cfg.gauge("downstream_cx_active")).isZero();
+    }
+
+    @Test
     void idleTimeoutSendsGoAwayThenCloses() throws Exception {
         cfg.connectionIdleTimeoutMillis = 200;
         start();
@@ -369,7 +419,9 @@ class Http2SocketTest {
         H2TestClient c = client();
         H2TestClient.Stream s = c.open();
         s.headers(H2TestClient.request("GET", "/wait"), true).sync();
-        waitFor(() -> accepted.size() == 1 && cfg.counter("downstream_rq_total") == 1);
+        H2TestClient.Stream s2 = c.open();
+        s2.headers(H2TestClient.request("GET", "/wait"), true).sync();
+        waitFor(() -> accepted.size() == 1 && cfg.counter("downstream_rq_total") == 2);
         long t0 = System.nanoTime();
         accepted.get(0).close();
         assertThat(c.goAway(3000)).isNotNull();
@@ -377,8 +429,9 @@ class Http2SocketTest {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertThat(ms).as("closed after drain_timeout, not at once and not never").isBetween(250L, 4000L);
         assertThat(s.done.get(3, TimeUnit.SECONDS).headers()).isNull();
-        waitFor(() -> cfg.counter("downstream_cx_destroy_active_rq") == 1
-                && cfg.counter("downstream_rq_rx_reset") == 1);
+        waitFor(() -> cfg.counter("downstream_rq_rx_reset") == 2);
+        assertThat(cfg.counter("downstream_cx_destroy_active_rq")).as("once per connection, not per stream")
+                .isEqualTo(1);
     }
 
     @Test
@@ -408,8 +461,6 @@ class Http2SocketTest {
         Http2Headers h = new DefaultHttp2Headers().method("CONNECT").path("/chat").scheme("http")
                 .authority("test.local").add(":protocol", "websocket");
         s.headers(h, false).sync();
-        String first = s.chunks.poll(0, TimeUnit.SECONDS); // nothing yet
-        assertThat(first).isNull();
         s.data("hello", false).sync();
         assertThat(s.chunks.poll(5, TimeUnit.SECONDS)).isEqualTo("hello");
         s.data(" again", true);
@@ -447,6 +498,57 @@ class Http2SocketTest {
     }
 
     @Test
+    void aPlainConnectIsAnUpgradeOfTypeConnectAndRefusedWithoutConfig() throws Exception {
+        cfg.upgradeConfigs = Map.of("websocket", true);
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(new DefaultHttp2Headers().method("CONNECT").authority("origin.example:443"), false);
+        H2TestClient.Response r = s.get();
+        assertThat(r.status()).isEqualTo(403);
+        waitFor(() -> cfg.completed.size() == 1);
+        assertThat(cfg.completed.get(0).details()).isEqualTo("upgrade_failed");
+        assertThat(cfg.counter("downstream_rq_ws_on_non_ws_route")).isEqualTo(1);
+        assertThat(cfg.counter("downstream_cx_upgrades_total")).isZero();
+    }
+
+    @Test
+    void anExtendedConnectWithoutPathOrSchemeIsAStreamError() throws Exception {
+        cfg.http2Options = new Http2Options(1024, 268_435_456, 268_435_456, true, 4096);
+        cfg.upgradeConfigs = Map.of("websocket", true);
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream noPath = c.open();
+        noPath.headers(new DefaultHttp2Headers().method("CONNECT").scheme("http").authority("test.local")
+                .add(":protocol", "websocket"), false);
+        assertThat(noPath.get().rstCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+        H2TestClient.Stream noScheme = c.open();
+        noScheme.headers(new DefaultHttp2Headers().method("CONNECT").path("/chat").authority("test.local")
+                .add(":protocol", "websocket"), false);
+        assertThat(noScheme.get().rstCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+        assertThat(h2("rx_messaging_error")).isEqualTo(2);
+        assertThat(cfg.counter("downstream_cx_upgrades_total")).isZero();
+    }
+
+    @Test
+    void aStreamErrorFoundByTheCodecIsAProtocolErrorNotADownstreamReset() throws Exception {
+        start();
+        H2TestClient c = client();
+        H2TestClient.Stream s = c.open();
+        s.headers(H2TestClient.request("POST", "/echo").add("content-length", "10"), false).sync();
+        s.data("abc", true); // 3 bytes, not the 10 announced
+        assertThat(s.get().rstCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+        waitFor(() -> cfg.completed.size() == 1);
+        assertThat(cfg.completed.get(0).flags()).isEqualTo("DPE");
+        assertThat(h2("rx_messaging_error")).isEqualTo(1);
+        assertThat(cfg.counter("downstream_rq_rx_reset")).isZero();
+        assertThat(h2("tx_reset")).isEqualTo(1);
+        H2TestClient.Stream ok = c.open();
+        ok.headers(H2TestClient.request("GET", "/fine"), true);
+        assertThat(ok.get().status()).isEqualTo(200);
+    }
+
+    @Test
     void oversizedHeadersResetTheStreamOnly() throws Exception {
         cfg.maxHeadersCount = 10;
         start();
@@ -464,6 +566,15 @@ class Http2SocketTest {
         H2TestClient.Stream ok = c.open();
         ok.headers(H2TestClient.request("GET", "/fine"), true);
         assertThat(ok.get().status()).isEqualTo(200);
+    }
+
+    private static int streamWindow(H2TestClient c, H2TestClient.Stream s) {
+        try {
+            return c.channel.eventLoop().submit(() -> c.codec.connection().remote().flowController()
+                    .windowSize(c.codec.connection().stream(s.ch.stream().id()))).get();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -69,11 +69,22 @@ class Http2DownstreamIT {
         origin.close();
     }
 
+    /** Runs a client; its output is read on another thread so a hung client fails the test after 30 s. */
     private static String run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return new String(out, StandardCharsets.UTF_8);
+        java.util.concurrent.CompletableFuture<byte[]> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getInputStream().readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        boolean exited = p.waitFor(30, TimeUnit.SECONDS);
+        if (!exited) {
+            p.destroyForcibly();
+        }
+        assertThat(exited).as("%s finished within 30 s", command[0]).isTrue();
+        return new String(out.get(5, TimeUnit.SECONDS), StandardCharsets.UTF_8);
     }
 
     private String base() {

@@ -58,10 +58,17 @@ class WebSocketIT {
      */
     static final long BOUND = 40L << 20;
     /**
-     * The slow-server upload: smaller, as the JDK client sends only a few MB/s here even straight to the server
-     * (measured: 16 MiB in 7-10 s direct, 8-9 s through Legate); the proof is Legate's paused-reading counter.
+     * The slow-server upload, written by a raw-socket client as fast as loopback takes it (the JDK client sends
+     * only a few MB/s, too slow to tell a bounded proxy from an unbounded one).
      */
-    static final long SINK = 24L << 20;
+    static final long SINK = 20L << 20;
+    /**
+     * What Legate may read from the uploading client while the server reads nothing: its 1 MiB watermark, one
+     * read loop past it (up to 1 MiB), the upstream socket's send buffer (autotuned up to tcp_wmem's 4 MiB) and
+     * the server's fixed 128 KiB receive buffer (doubled by the kernel): about 6.3 MiB (measured 5.2 MiB).
+     * Without back-pressure Legate would read all of SINK, which the raw client writes within milliseconds.
+     */
+    static final long SINK_BOUND = 8L << 20;
 
     static EventLoopGroup group;
     static Channel server;
@@ -75,6 +82,7 @@ class WebSocketIT {
     static void start() throws Exception {
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(io.netty.channel.ChannelOption.SO_RCVBUF, 128 * 1024) // fixed: no autotuning
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -332,37 +340,68 @@ class WebSocketIT {
     /** A server that stops reading stops the client: Legate's buffering stays bounded the other way too. */
     @Test
     void aSlowServerBoundsBuffering() throws Exception {
-        Collector c = new Collector();
-        WebSocket ws = connect("ws", "/sink", c);
         long pausedBefore = proxy.counter("http.ws.downstream_flow_control_paused_reading_total");
-        ws.sendText("pause-sink", true).get(10, TimeUnit.SECONDS);
-        assertThat(c.next()).isEqualTo("paused");
-        AtomicLong sent = new AtomicLong();
-        Thread writer = new Thread(() -> {
-            try {
-                for (long left = SINK; left > 0; left -= 65536) {
-                    ws.sendBinary(ByteBuffer.wrap(new byte[65536]), true).get(30, TimeUnit.SECONDS);
-                    sent.addAndGet(65536);
-                }
-            } catch (Exception ignored) {
-                // the assertions below report a short upload
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", proxy.port("ws"))) {
+            sock.setSoTimeout(10_000);
+            java.io.OutputStream out = sock.getOutputStream();
+            java.io.InputStream in = sock.getInputStream();
+            out.write(("GET /sink HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                assertThat(b).as("the handshake's answer").isNotNegative();
+                head.append((char) b);
             }
-        });
-        writer.start();
-        Thread.sleep(2_500); // the server reads nothing for 3 s
-        long ahead = sent.get();
-        System.out.println("WebSocketIT: client bytes accepted while the server did not read: " + ahead);
-        assertThat(ahead).as("client bytes accepted while the server did not read").isLessThan(BOUND);
-        assertThat(proxy.counter("http.ws.downstream_flow_control_paused_reading_total"))
-                .as("Legate stopped reading the client").isGreaterThan(pausedBefore);
-        writer.join(90_000);
-        assertThat(sent.get()).isEqualTo(SINK);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (sunk.get() < SINK && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+            assertThat(head.toString()).startsWith("HTTP/1.1 101");
+            out.write(clientFrame(0x1, "pause-sink".getBytes(StandardCharsets.US_ASCII)));
+            byte[] paused = in.readNBytes(8); // 0x81, 6, "paused"
+            assertThat(new String(paused, 2, 6, StandardCharsets.US_ASCII)).isEqualTo("paused");
+            long rxBefore = proxy.counter("http.ws.downstream_cx_rx_bytes_total");
+            AtomicLong sent = new AtomicLong();
+            byte[] frame = clientFrame(0x2, new byte[65536]);
+            Thread writer = new Thread(() -> {
+                try {
+                    for (long left = SINK; left > 0; left -= 65536) {
+                        out.write(frame);
+                        sent.addAndGet(65536);
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the assertions below report a short upload
+                }
+            });
+            writer.start();
+            Thread.sleep(2_000); // the server reads nothing for 3 s
+            long readByLegate = proxy.counter("http.ws.downstream_cx_rx_bytes_total") - rxBefore;
+            System.out.println("WebSocketIT: bytes Legate read while the server did not: " + readByLegate);
+            assertThat(readByLegate).as("bytes Legate read from the client while the server did not read")
+                    .isLessThan(SINK_BOUND);
+            assertThat(proxy.counter("http.ws.downstream_flow_control_paused_reading_total"))
+                    .as("Legate stopped reading the client").isGreaterThan(pausedBefore);
+            writer.join(30_000);
+            assertThat(sent.get()).isEqualTo(SINK);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (sunk.get() < SINK && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(sunk.get()).isEqualTo(SINK);
         }
-        assertThat(sunk.get()).isEqualTo(SINK);
-        ws.abort();
+    }
+
+    /** A client-to-server WebSocket frame (RFC 6455 §5.2): FIN, {@code opcode}, masked with the all-zero key. */
+    private static byte[] clientFrame(int opcode, byte[] payload) {
+        java.io.ByteArrayOutputStream f = new java.io.ByteArrayOutputStream(payload.length + 14);
+        f.write(0x80 | opcode);
+        if (payload.length < 126) {
+            f.write(0x80 | payload.length);
+        } else {
+            f.write(0x80 | 127);
+            f.writeBytes(ByteBuffer.allocate(8).putLong(payload.length).array());
+        }
+        f.writeBytes(new byte[4]); // masking key 0: the payload goes as is
+        f.writeBytes(payload);
+        return f.toByteArray();
     }
 
     /** A client that stops reading stops the server: Legate's buffering stays bounded. */

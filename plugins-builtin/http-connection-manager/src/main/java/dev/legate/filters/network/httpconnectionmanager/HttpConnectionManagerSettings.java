@@ -172,6 +172,12 @@ public final class HttpConnectionManagerSettings implements HttpConnectionManage
         return o.filterChain();
     }
 
+    /**
+     * The HCM's {@code upgrade_configs}: upgrade type (trimmed, lower-case, as the route's
+     * {@code upgrade_configs} keys are) to {@code enabled} (default true); empty when none are configured.
+     * Immutable, shared across event loops; the host matches it against
+     * {@link dev.legate.api.http.HttpUpgrades#upgradeType} after the route's own map.
+     */
     @Override
     public Map<String, Boolean> upgradeConfigs() {
         return upgradeConfigs;

@@ -14,14 +14,14 @@ class UpgradeConfigTest {
 
     static final String ROUTES = "route_config { virtual_hosts { name: 'vh' domains: '*' "
             + "routes { match { prefix: '/off' } route { cluster: 'backend' "
-            + "  upgrade_configs { upgrade_type: 'WebSocket' enabled { value: false } } } } "
+            + "  upgrade_configs { upgrade_type: ' WebSocket ' enabled { value: false } } } } "
             + "routes { match { prefix: '/on' } route { cluster: 'backend' upgrade_configs { upgrade_type: 'foo' } } } "
             + "routes { match { prefix: '/' } route { cluster: 'backend' } } } } ";
 
     @Test
     void hcmUpgradeConfigsMapTypeToEnabled() {
         HttpConnectionManagerSettings s = settings("stat_prefix: 'x' " + ROUTES + ROUTER
-                + "upgrade_configs { upgrade_type: 'WebSocket' } "
+                + "upgrade_configs { upgrade_type: ' WebSocket ' } "
                 + "upgrade_configs { upgrade_type: 'spdy/3' enabled { value: false } }");
         assertThat(s.upgradeConfigs()).isEqualTo(Map.of("websocket", true, "spdy/3", false));
         assertThat(settings("stat_prefix: 'x' " + ROUTES + ROUTER).upgradeConfigs()).isEmpty();

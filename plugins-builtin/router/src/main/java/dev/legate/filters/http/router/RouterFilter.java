@@ -12,6 +12,7 @@ import dev.legate.api.http.FilterHeadersStatus;
 import dev.legate.api.http.FilterTrailersStatus;
 import dev.legate.api.http.GrpcCommon;
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.http.HttpUpgrades;
 import dev.legate.api.http.HttpFilter;
 import dev.legate.api.http.HttpFilterCallbacks;
 import dev.legate.api.http.Route;
@@ -235,12 +236,12 @@ public final class RouterFilter implements HttpFilter {
         bufferingForRetry = retryState != null && retryState.hasRetriesRemaining();
         if (endStream) {
             onRequestComplete();
-        } else if (isUpgrade(headers) && globalTimeoutMillis > 0) {
+        } else if (HttpUpgrades.isUpgrade(headers) && globalTimeoutMillis > 0) {
             // An upgrade's request does not end before the tunnel does: time the handshake instead.
             upgradeRequest = true;
             globalTimer = dispatcher.schedule(this::onGlobalTimeout, globalTimeoutMillis, TimeUnit.MILLISECONDS);
         } else {
-            upgradeRequest = isUpgrade(headers);
+            upgradeRequest = HttpUpgrades.isUpgrade(headers);
         }
         startAttempt(host);
         return FilterHeadersStatus.STOP_ITERATION;
@@ -696,22 +697,6 @@ public final class RouterFilter implements HttpFilter {
     }
 
     // Responses and failures
-
-    /** Envoy's {@code Http::Utility::isUpgrade}: {@code upgrade} present and {@code connection} naming it. */
-    static boolean isUpgrade(HeaderMap headers) {
-        String upgrade = headers.get("upgrade");
-        if (upgrade == null || upgrade.isEmpty()) {
-            return false;
-        }
-        for (String v : headers.getAll("connection")) {
-            for (String t : v.split(",")) {
-                if (t.trim().equalsIgnoreCase("upgrade")) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
 
     private void onUpstreamHeaders(UpstreamRequest req, HeaderMap headers, boolean endStream) {
         int status = headers.status();

@@ -233,7 +233,7 @@ final class RouteCompiler {
         for (int i = 0; i < a.getUpgradeConfigsCount(); i++) {
             RouteAction.UpgradeConfig u = a.getUpgradeConfigs(i);
             String up = ap + ".upgrade_configs[" + i + "]";
-            String type = u.getUpgradeType().toLowerCase(Locale.ROOT);
+            String type = u.getUpgradeType().trim().toLowerCase(Locale.ROOT);
             if (type.isEmpty()) {
                 throw ConfigException.at(up + ".upgrade_type", "\"\" (expected: non-empty, e.g. websocket)");
             }
