@@ -46,11 +46,14 @@ import org.slf4j.LoggerFactory;
  * the stream was not reset, and {@code max_requests_per_connection} (if set) is not reached.
  *
  * <p>Upgrades (Envoy's {@code Http1::ClientConnectionImpl} with an upgrade request): a request with
- * {@code connection: upgrade} and {@code upgrade} is written without framing and its body goes out raw. A
- * {@code 101} answer is delivered as response headers, then the client codec leaves the pipeline (bytes it had
+ * {@code connection: upgrade} and {@code upgrade} (not {@code h2c}) is written without framing and its body goes
+ * out raw, also the bytes the downstream sends before the {@code 101} arrives (Envoy writes them raw too; a server
+ * that answers without upgrading sees them as the start of its next request, which is why such a connection is
+ * never reused). A {@code 101} answer is delivered as response headers, then the client codec leaves the pipeline (bytes it had
  * read past the 101 come back raw, in order) and every byte from the server is response data: the connection
  * is a byte tunnel. The end of the request half-closes the socket after its bytes are written; the server's
- * close ends the response. Such a connection is never reused; any other answer is an ordinary response.
+ * close ends the response. Such a connection is never reused; any other answer is an ordinary response. A
+ * {@code 101} to a request that did not ask to upgrade resets the stream with {@code PROTOCOL_ERROR}, as Envoy.
  */
 final class Http1Connection extends ChannelInboundHandlerAdapter {
 
@@ -298,8 +301,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
                 keepAlive = false;
             }
             HttpHeaders h = req.headers();
-            upgradeRequest = h.contains(HttpHeaderNames.UPGRADE)
-                    && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+            // Envoy's Utility::isUpgrade, without h2c (never forwarded): the predicate the HTTP/2 codec uses too.
+            upgradeRequest = Http2HeaderConversion.upgradeProtocol(headers) != null;
             if (upgradeRequest) {
                 keepAlive = false;
             }
@@ -439,8 +442,13 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
 
         private void onResponseHeaders(HttpResponse r) {
             int code = r.status().code();
-            if (code == 101 && upgradeRequest) {
-                onSwitchingProtocols(r);
+            if (code == 101) {
+                if (upgradeRequest) {
+                    onSwitchingProtocols(r);
+                } else {
+                    // Envoy's ClientConnectionImpl: a 101 to a request that asked for no upgrade is a protocol error.
+                    protocolError(new IllegalStateException("101 to a request without upgrade"));
+                }
                 return;
             }
             if (code >= 100 && code < 200) {

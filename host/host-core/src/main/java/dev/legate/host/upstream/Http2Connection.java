@@ -26,6 +26,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.StreamBufferingEncoder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -50,8 +51,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Capacity (Envoy's {@code Http2::ActiveClient::calculateInitialStreamsLimit} and {@code onSettings}):
  * {@code max_concurrent_streams} of the cluster, lowered to the peer's {@code SETTINGS_MAX_CONCURRENT_STREAMS}
- * when it arrives, and at most {@code max_requests_per_connection} streams over the connection's life. Streams
- * opened before the peer's SETTINGS that exceed its limit wait inside Netty's stream-buffering encoder.
+ * when it arrives, and at most {@code max_requests_per_connection} streams over the connection's life. Until the
+ * peer's first SETTINGS frame arrives a new connection takes at most {@value #INITIAL_PEER_MAX_STREAMS} streams,
+ * as nghttp2 (Envoy's codec) assumes before the peer's SETTINGS ({@code nghttp2_option_set_peer_max_concurrent_streams}:
+ * "initially limited to 100"); a SETTINGS frame without the field lifts it. The pool never opens more streams
+ * than the peer allows, so requests beyond it wait in the pool's pending queue, where {@code cancel()} works;
+ * Netty's stream-buffering encoder only holds a stream in the window where the peer lowered its limit after the
+ * stream was opened, and {@link Stream#reset()} drops such a stream there so its HEADERS never go out.
  *
  * <p>A connection that received GOAWAY, reached {@code max_requests_per_connection}, or whose pool drains takes
  * no new stream and closes once its streams are done; streams above the GOAWAY's last-stream-id, and streams
@@ -64,6 +70,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     /** Envoy's default {@code max_response_headers_kb}: 60 KiB of response headers (SETTINGS_MAX_HEADER_LIST_SIZE). */
     private static final int MAX_HEADER_LIST_SIZE = 60 * 1024;
+
+    /** Streams a connection takes before the peer's first SETTINGS (nghttp2's initial peer limit). */
+    static final long INITIAL_PEER_MAX_STREAMS = 100;
 
     /**
      * The reset reason of a stream the peer refused ({@code RST_STREAM REFUSED_STREAM}, or above a GOAWAY's
@@ -85,8 +94,13 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     int active;
     /** Streams ever started, for {@code max_requests_per_connection}. */
     private long started;
-    /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, or {@link Long#MAX_VALUE} until it says. */
-    private long peerMaxStreams = Long.MAX_VALUE;
+    /**
+     * The peer's SETTINGS_MAX_CONCURRENT_STREAMS: {@link #INITIAL_PEER_MAX_STREAMS} until its first SETTINGS,
+     * {@link Long#MAX_VALUE} when that SETTINGS has none.
+     */
+    private long peerMaxStreams = INITIAL_PEER_MAX_STREAMS;
+    private boolean peerSettingsReceived;
+    private Http2FrameCodec codec;
     /** GOAWAY received, max requests reached, or the pool drains: no new stream. */
     boolean draining;
     private boolean goAwayReceived;
@@ -118,7 +132,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /** Streams this connection will take once connected (Envoy's connecting stream capacity). */
     long initialCapacity() {
         long max = pool.cluster.settings.maxRequestsPerConnection;
-        return max > 0 ? Math.min(max, options.maxConcurrentStreams()) : options.maxConcurrentStreams();
+        long limit = Math.min(options.maxConcurrentStreams(), INITIAL_PEER_MAX_STREAMS);
+        return max > 0 ? Math.min(max, limit) : limit;
     }
 
     void connect() {
@@ -132,7 +147,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         ChannelFuture f = UpstreamConnections.bootstrap(pool.cluster, pool.loop, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+                codec = Http2FrameCodecBuilder.forClient()
                         .initialSettings(settings)
                         .encoderEnforceMaxConcurrentStreams(true)
                         .gracefulShutdownTimeoutMillis(0)
@@ -195,6 +210,13 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         draining = true;
         if (active == 0) {
             close();
+        }
+    }
+
+    /** Starts the idle timer when the connection carries no stream (right after it connected). */
+    void startIdleTimerIfIdle() {
+        if (active == 0 && state == State.READY && channel.isActive()) {
+            startIdleTimer();
         }
     }
 
@@ -283,8 +305,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 Long max = sf.settings().maxConcurrentStreams();
                 if (max != null) {
                     peerMaxStreams = max;
-                    pool.onCapacityChanged(this);
+                } else if (!peerSettingsReceived) {
+                    peerMaxStreams = Long.MAX_VALUE; // no limit announced: unlimited (RFC 9113 §6.5.2)
                 }
+                peerSettingsReceived = true;
+                pool.onCapacityChanged(this);
             } else if (msg instanceof Http2GoAwayFrame g) {
                 onGoAway(g);
             }
@@ -385,7 +410,23 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             if (endStream) {
                 requestComplete = true;
             }
-            child.writeAndFlush(new DefaultHttp2HeadersFrame(req.headers(), endStream));
+            child.writeAndFlush(new DefaultHttp2HeadersFrame(req.headers(), endStream)).addListener(this::onHeadersWritten);
+        }
+
+        /**
+         * The HEADERS write failed: when Netty's stream-buffering encoder held the stream and the peer's GOAWAY
+         * (or its REFUSED_STREAM) made it fail there, the peer never saw the request: {@link #REFUSED}.
+         */
+        private void onHeadersWritten(Future<? super Void> f) {
+            Throwable cause = f.cause();
+            if (cause == null || pendingReason != null) {
+                return;
+            }
+            if (cause instanceof StreamBufferingEncoder.Http2GoAwayException
+                    || cause instanceof Http2Exception e && e.error() == Http2Error.REFUSED_STREAM) {
+                stats.http2.streamRefusedErrors.inc();
+                pendingReason = REFUSED;
+            }
         }
 
         @Override
@@ -409,18 +450,22 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 return;
             }
             requestComplete = true;
-            Http2Headers h = new DefaultHttp2Headers(false);
-            trailers.forEach((k, v) -> {
-                if (!k.startsWith(":")) {
-                    h.add(k, v);
-                }
-            });
-            child.writeAndFlush(new DefaultHttp2HeadersFrame(h, true));
+            Http2Headers h = Http2HeaderConversion.toHttp2Trailers(trailers);
+            if (h.isEmpty()) {
+                // Envoy's ConnectionImpl::StreamImpl::encodeTrailers: empty trailers end the stream with empty DATA.
+                child.writeAndFlush(new DefaultHttp2DataFrame(true));
+            } else {
+                child.writeAndFlush(new DefaultHttp2HeadersFrame(h, true));
+            }
         }
 
         /**
-         * Sends {@code RST_STREAM CANCEL} (when the stream is still open on the wire) and closes the child channel;
-         * the connection stays up for its other streams. No further callbacks.
+         * Ends the stream from our side and closes the child channel; the connection stays up for its other
+         * streams. No further callbacks. Exactly one {@code RST_STREAM CANCEL} goes out when the stream is open
+         * on the wire (counted in {@code http2.tx_reset}): the child channel's close sends it, except after the
+         * response's END_STREAM, where Netty's close sends none and this method does. A stream whose HEADERS were
+         * never written sends nothing; one held by Netty's stream-buffering encoder is dropped there, so its
+         * HEADERS never go out.
          */
         @Override
         public void reset() {
@@ -429,13 +474,24 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             }
             finished = true;
             countEnd(true);
-            if (child.isActive()) {
-                stats.http2.txReset.inc();
-                if (Http2CodecUtil.isStreamIdValid(child.stream().id())) {
-                    child.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
-                }
-                child.close();
+            if (!child.isActive()) {
+                return;
             }
+            int id = child.stream().id();
+            if (Http2CodecUtil.isStreamIdValid(id) && channel.isActive()) {
+                if (!codec.connection().streamMayHaveExisted(id)) {
+                    // Held by the stream-buffering encoder: a RST_STREAM frame would be dropped ("Stream never
+                    // existed") and the HEADERS sent later; the encoder's own writeRstStream drops the stream.
+                    codec.encoder().writeRstStream(channel.pipeline().context(codec), id, Http2Error.CANCEL.code(),
+                            channel.newPromise());
+                } else if (codec.connection().stream(id) != null) {
+                    stats.http2.txReset.inc();
+                    if (responseEnded) {
+                        child.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+                    }
+                }
+            }
+            child.close();
         }
 
         @Override
@@ -569,14 +625,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             closed = true;
             if (!finished && !responseEnded) {
                 finished = true;
-                countEnd(true);
-                // A stream that never reached the wire on a GOAWAY'd connection (held by the stream-buffering
-                // encoder above the peer's limit) was not processed either: safe to retry.
-                boolean neverSent = child != null && !Http2CodecUtil.isStreamIdValid(child.stream().id());
-                ResetReason reason = pendingReason != null ? pendingReason
-                        : goAwayReceived && neverSent ? REFUSED : ResetReason.CONNECTION_TERMINATION;
                 if (child != null) {
-                    handler.onReset(reason, "");
+                    countEnd(true);
+                    handler.onReset(pendingReason != null ? pendingReason : ResetReason.CONNECTION_TERMINATION, "");
+                } else {
+                    countNeverOpened(); // the open failed: onOpenFailed reports it
                 }
             } else if (!finished && !requestComplete) {
                 // The response ended first and the peer closed the stream: the request side is moot.
@@ -585,11 +638,26 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             streamClosed();
         }
 
+        /**
+         * The child channel could not be opened (the connection closed meanwhile). Its slot comes back once:
+         * when the failed open already ran {@link #channelInactive} this does nothing more. The request never
+         * went out, so it is no {@code rq_error} of the host.
+         */
         void onOpenFailed() {
             finished = true;
+            countNeverOpened();
+            if (closed) {
+                return;
+            }
             closed = true;
-            countEnd(true);
             streamClosed();
+        }
+
+        private void countNeverOpened() {
+            if (!counted) {
+                counted = true;
+                host.rqActive.decrementAndGet();
+            }
         }
 
         private void endResponse() {

@@ -154,6 +154,9 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
         }
         connections.add(c);
         servePending();
+        // Envoy's CodecClient arms the idle timer at construction: a connection whose pending requests were
+        // cancelled (or went elsewhere) while it connected still closes after idle_timeout.
+        c.startIdleTimerIfIdle();
     }
 
     void onConnectFailed(Http2Connection c, ResetReason reason, String detail) {

@@ -40,7 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * headers; {@code /refuse} resets it with REFUSED_STREAM; {@code /goaway} sends GOAWAY with a last-stream-id
  * just below this stream (it is refused; earlier streams carry on); {@code /big} answers 1 MiB;
  * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}; {@code /bigheader}
- * answers with a 70 KiB header; {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
+ * answers with a 70 KiB header; {@code /die} closes the whole connection (the origin dies mid-stream);
+ * {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
  * {@code :protocol} when the request has one (extended CONNECT; the server advertises it).
  */
 final class TestHttp2Server implements AutoCloseable {
@@ -55,6 +56,8 @@ final class TestHttp2Server implements AutoCloseable {
     /** Bytes of {@code /big} responses the codec has written to the socket (flow control permitting). */
     final AtomicLong bigBytesWritten = new AtomicLong();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** The {@code :path} of every stream whose HEADERS arrived, in arrival order (before its end). */
+    final List<String> paths = new CopyOnWriteArrayList<>();
     /** Request body bytes {@code /sink} streams have read; they read nothing until {@link #releaseSinks()}. */
     final AtomicLong sinkBytes = new AtomicLong();
     private final List<Channel> sinks = new CopyOnWriteArrayList<>();
@@ -152,6 +155,11 @@ final class TestHttp2Server implements AutoCloseable {
                 if (request == null) {
                     request = h.headers();
                     String path = String.valueOf(request.path());
+                    paths.add(path);
+                    if (path.equals("/die")) {
+                        ctx.channel().parent().close();
+                        return;
+                    }
                     if (path.equals("/rst") || path.equals("/refuse")) {
                         ctx.writeAndFlush(new DefaultHttp2ResetFrame(
                                 path.equals("/rst") ? Http2Error.INTERNAL_ERROR : Http2Error.REFUSED_STREAM));
