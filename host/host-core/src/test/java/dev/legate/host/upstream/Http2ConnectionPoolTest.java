@@ -543,7 +543,7 @@ class Http2ConnectionPoolTest {
         waitFor(() -> origin.resetsReceived.get() == 1);
         assertThat(send(c, "GET", "/next", null)).isEqualTo("200 GET /next ");
         Thread.sleep(100); // settle: a second RST_STREAM would arrive by now
-        assertThat(origin.resetsReceived.get()).isEqualTo(1);
+        assertThat(origin.rstFramesReceived.get()).isEqualTo(1);
         assertThat(stats.counter("cluster.origin.http2.tx_reset")).isEqualTo(1);
         assertThat(stats.counter("cluster.origin.upstream_cx_protocol_error")).isZero();
         assertThat(origin.connections.get()).isEqualTo(1);

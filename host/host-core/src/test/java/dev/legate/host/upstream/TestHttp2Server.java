@@ -18,6 +18,9 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.codec.http2.Http2FrameLogger.Direction;
+import io.netty.handler.logging.LogLevel;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -53,6 +56,8 @@ final class TestHttp2Server implements AutoCloseable {
     final AtomicInteger open = new AtomicInteger();
     final AtomicInteger maxOpen = new AtomicInteger();
     final AtomicInteger resetsReceived = new AtomicInteger();
+    /** RST_STREAM frames read off the wire, also those for streams already closed (which no stream sees). */
+    final AtomicInteger rstFramesReceived = new AtomicInteger();
     /** Bytes of {@code /big} responses the codec has written to the socket (flow control permitting). */
     final AtomicLong bigBytesWritten = new AtomicLong();
     final List<String> requests = new CopyOnWriteArrayList<>();
@@ -77,6 +82,7 @@ final class TestHttp2Server implements AutoCloseable {
                             s.maxConcurrentStreams(maxConcurrentStreams);
                         }
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(s)
+                                        .frameLogger(new RstCounter())
                                         .encoderIgnoreMaxHeaderListSize(true).build(),
                                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                                     @Override
@@ -115,6 +121,21 @@ final class TestHttp2Server implements AutoCloseable {
     public void close() {
         server.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** Counts inbound RST_STREAM frames at the frame reader (the frame logger sees every frame). */
+    private final class RstCounter extends Http2FrameLogger {
+        RstCounter() {
+            super(LogLevel.TRACE, TestHttp2Server.class);
+        }
+
+        @Override
+        public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
+            if (direction == Direction.INBOUND) {
+                rstFramesReceived.incrementAndGet();
+            }
+            super.logRstStream(direction, ctx, streamId, errorCode);
+        }
     }
 
     /** One stream of the origin. */
