@@ -243,8 +243,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Opens a stream for {@code handler}; the pool's callbacks get {@code onPoolReady} once the child channel
-     * exists (at once, on the loop). The caller checked {@link #capacity()}.
+     * Opens a stream for {@code handler} and reports to {@code ready} once the child channel is open or failed
+     * (on the loop, usually before this method returns). The caller checked {@link #capacity()}.
      */
     void startStream(UpstreamResponseHandler handler, StreamReady ready) {
         cancelIdleTimer();
@@ -275,7 +275,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         });
     }
 
-    /** Where {@link #startStream} reports. */
+    /**
+     * Where {@link #startStream} reports: exactly one of {@link #onReady} and {@link #onFailed}, on the pool's
+     * loop, possibly inside {@code startStream} itself (Netty opens a child channel synchronously on its loop),
+     * so the implementation must not assume the caller's state is settled. {@code onFailed} comes after the
+     * stream's slot was given back.
+     */
     interface StreamReady {
         void onReady(Stream stream);
 
@@ -369,7 +374,10 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
      * One request/response exchange on its own child channel (Envoy's {@code RequestEncoder} +
      * {@code ResponseDecoder} on an HTTP/2 stream). Methods on a stream that ended or was reset are no-ops that
      * release any buffer given. The child channel's auto-read is its flow control: while it is off, received
-     * DATA is not consumed, so the stream's window is not returned and the peer stops sending.
+     * DATA frames wait in the child channel and are not consumed, so the stream's window is not returned and
+     * the peer stops sending. A DATA frame's bytes go back to the stream and connection windows when the frame
+     * is read into the child pipeline (Netty's multiplexer consumes them then), not when the handler releases
+     * the buffer it got in {@code onData}: a handler that keeps buffers must {@link #readDisable} to bound them.
      */
     final class Stream extends ChannelInboundHandlerAdapter implements UpstreamHttpStream {
         private final UpstreamResponseHandler handler;

@@ -26,7 +26,10 @@ import java.util.List;
  * connect failure fails every pending request (Envoy's {@code purgePendingStreams}).
  *
  * <p>Callbacks may run inside {@link #newStream}: {@code onPoolReady} when a connection has capacity,
- * {@code onPoolFailure} on overflow; otherwise later, on the loop.
+ * {@code onPoolFailure} on overflow; otherwise later, on the loop. They may also run re-entrantly inside other
+ * pool calls: a stream that ends (or a cancelled request) serves the next pending request from within that
+ * stream's own callback or {@code reset()}, and {@link #drain()} fails pending requests from inside the call.
+ * Callbacks must therefore not assume the pool is idle, and may call back into it.
  */
 final class Http2ConnectionPoolImpl implements HttpConnectionPool {
 
