@@ -34,7 +34,6 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.StreamBufferingEncoder;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -417,23 +416,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             if (endStream) {
                 requestComplete = true;
             }
-            child.writeAndFlush(new DefaultHttp2HeadersFrame(req.headers(), endStream)).addListener(this::onHeadersWritten);
-        }
-
-        /**
-         * The HEADERS write failed: when Netty's stream-buffering encoder held the stream and the peer's GOAWAY
-         * (or its REFUSED_STREAM) made it fail there, the peer never saw the request: {@link #REFUSED}.
-         */
-        private void onHeadersWritten(Future<? super Void> f) {
-            Throwable cause = f.cause();
-            if (cause == null || pendingReason != null) {
-                return;
-            }
-            if (cause instanceof StreamBufferingEncoder.Http2GoAwayException
-                    || cause instanceof Http2Exception e && e.error() == Http2Error.REFUSED_STREAM) {
-                stats.http2.streamRefusedErrors.inc();
-                pendingReason = REFUSED;
-            }
+            child.writeAndFlush(new DefaultHttp2HeadersFrame(req.headers(), endStream));
         }
 
         @Override
@@ -634,7 +617,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 finished = true;
                 if (child != null) {
                     countEnd(true);
-                    handler.onReset(pendingReason != null ? pendingReason : ResetReason.CONNECTION_TERMINATION, "");
+                    ResetReason reason = pendingReason;
+                    if (reason == null && heldAndRefused()) {
+                        stats.http2.streamRefusedErrors.inc();
+                        reason = REFUSED;
+                    }
+                    handler.onReset(reason != null ? reason : ResetReason.CONNECTION_TERMINATION, "");
                 } else {
                     countNeverOpened(); // the open failed: onOpenFailed reports it
                 }
@@ -650,6 +638,17 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
          * when the failed open already ran {@link #channelInactive} this does nothing more. The request never
          * went out, so it is no {@code rq_error} of the host.
          */
+        /**
+         * The stream was held by Netty's stream-buffering encoder (its id is assigned, but the connection never
+         * created it: its HEADERS never went out) and the peer sent GOAWAY, which fails held streams before the
+         * GOAWAY frame reaches {@link Http2Connection#channelRead}: the peer never saw the request, safe to retry.
+         */
+        private boolean heldAndRefused() {
+            int id = child.stream().id();
+            return Http2CodecUtil.isStreamIdValid(id) && codec.connection().goAwayReceived()
+                    && !codec.connection().streamMayHaveExisted(id);
+        }
+
         void onOpenFailed() {
             finished = true;
             countNeverOpened();

@@ -102,6 +102,8 @@ class Http2ConnectionPoolTest {
         final String path;
         final String body;
         String requestTrailer;
+        /** Writes nothing in onPoolReady; the test calls onPoolReady again after clearing it. */
+        volatile boolean deferred;
         /** Ends the request with empty trailers (after the body). */
         boolean emptyTrailers;
         final List<String[]> extraTrailers = new ArrayList<>();
@@ -130,6 +132,9 @@ class Http2ConnectionPoolTest {
         public void onPoolReady(UpstreamHttpStream stream, Host host) {
             assertThat(loop.inEventLoop()).isTrue();
             ready.complete(stream);
+            if (deferred) {
+                return;
+            }
             if (readDisabled) {
                 stream.readDisable(true);
             }
@@ -549,6 +554,54 @@ class Http2ConnectionPoolTest {
         conn.extraTrailers.add(new String[] {"transfer-encoding", "chunked"});
         assertThat(start(c, conn).done.get(5, TimeUnit.SECONDS)).isEqualTo("200 POST /t body trailer x-t=abc");
         assertThat(stats.counter("cluster.origin.http2.rx_reset")).isZero();
+    }
+
+    /**
+     * A stream opened while the peer allowed it, whose HEADERS were written after the peer lowered its limit, is
+     * held by Netty's stream-buffering encoder; the peer's GOAWAY then fails it there: refused, never sent.
+     */
+    @Test
+    void aStreamHeldByNettyWhenGoAwayArrivesIsRefused() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        assertThat(send(c, "GET", "/warm", null)).isEqualTo("200 GET /warm ");
+        start(c, new Exchange("GET", "/lower", null));
+        Exchange late = new Exchange("GET", "/late", null);
+        late.deferred = true;
+        UpstreamHttpStream s = start(c, late).ready.get(5, TimeUnit.SECONDS);
+        waitFor(() -> origin.paths.contains("/lower"));
+        Thread.sleep(100); // the lowered SETTINGS reach us; the GOAWAY follows 300 ms after them
+        late.deferred = false;
+        loop.submit(() -> late.onPoolReady(s, null)).get(5, TimeUnit.SECONDS);
+        assertThat(late.done.get(5, TimeUnit.SECONDS)).isEqualTo("reset REMOTE_REFUSED_STREAM_RESET");
+        assertThat(stats.counter("cluster.origin.http2.stream_refused_errors")).isEqualTo(1);
+        assertThat(origin.paths).containsExactly("/warm", "/lower");
+    }
+
+    /** A stream held by Netty's stream-buffering encoder and then reset never reaches the origin. */
+    @Test
+    void aStreamHeldByNettyAndResetIsNeverSent() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        assertThat(send(c, "GET", "/warm", null)).isEqualTo("200 GET /warm ");
+        Exchange first = start(c, new Exchange("GET", "/lowerhold", null));
+        Exchange late = new Exchange("GET", "/late", null);
+        late.deferred = true;
+        UpstreamHttpStream s = start(c, late).ready.get(5, TimeUnit.SECONDS);
+        waitFor(() -> origin.heldCount() == 1);
+        Thread.sleep(100); // the lowered SETTINGS reach us
+        late.deferred = false;
+        loop.submit(() -> {
+            late.onPoolReady(s, null); // held by Netty: the peer allows 1 stream
+            s.reset();
+        }).get(5, TimeUnit.SECONDS);
+        origin.releaseHeld();
+        assertThat(first.done.get(5, TimeUnit.SECONDS)).isEqualTo("200 GET /lowerhold ");
+        assertThat(send(c, "GET", "/after", null)).isEqualTo("200 GET /after ");
+        assertThat(origin.paths).containsExactly("/warm", "/lowerhold", "/after");
+        assertThat(late.done).isNotDone();
+        assertThat(stats.counter("cluster.origin.http2.tx_reset")).isZero();
+        waitFor(() -> stats.gauge("cluster.origin.http2.streams_active") == 0);
     }
 
     @Test

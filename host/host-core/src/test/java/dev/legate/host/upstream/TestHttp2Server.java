@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2SettingsFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -43,7 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * headers; {@code /refuse} resets it with REFUSED_STREAM; {@code /goaway} sends GOAWAY with a last-stream-id
  * just below this stream (it is refused; earlier streams carry on); {@code /big} answers 1 MiB;
  * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}; {@code /bigheader}
- * answers with a 70 KiB header; {@code /die} closes the whole connection (the origin dies mid-stream);
+ * answers with a 70 KiB header; {@code /lower} lowers SETTINGS_MAX_CONCURRENT_STREAMS to 1, then 300 ms later sends
+ * GOAWAY with this stream as the last one, and never answers; {@code /lowerhold} lowers it to 1 and is held like
+ * {@code /hold}; {@code /die} closes the whole connection (the origin dies mid-stream);
  * {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
  * {@code :protocol} when the request has one (extended CONNECT; the server advertises it).
  */
@@ -190,6 +193,22 @@ final class TestHttp2Server implements AutoCloseable {
                         ctx.channel().config().setAutoRead(false);
                         sinks.add(ctx.channel());
                     }
+                    if (path.equals("/lowerhold")) {
+                        ctx.channel().parent().writeAndFlush(
+                                new DefaultHttp2SettingsFrame(new Http2Settings().maxConcurrentStreams(1)));
+                    }
+                    if (path.equals("/lower")) {
+                        int id = ((Http2StreamChannel) ctx.channel()).stream().id();
+                        Channel parent = ctx.channel().parent();
+                        parent.writeAndFlush(new DefaultHttp2SettingsFrame(new Http2Settings().maxConcurrentStreams(1)));
+                        parent.eventLoop().schedule(() -> {
+                            Http2FrameCodec codec = parent.pipeline().get(Http2FrameCodec.class);
+                            ChannelHandlerContext cctx = parent.pipeline().context(codec);
+                            codec.goAway(cctx, id, Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER, cctx.newPromise());
+                            cctx.flush();
+                        }, 300, TimeUnit.MILLISECONDS);
+                        return;
+                    }
                     if (path.equals("/goaway")) {
                         // A GOAWAY whose last-stream-id is just below this stream: it is refused.
                         int id = ((Http2StreamChannel) ctx.channel()).stream().id();
@@ -230,7 +249,7 @@ final class TestHttp2Server implements AutoCloseable {
                     + " te=" + request.get("te") + " connection=" + request.get("connection")
                     + " authority=" + request.authority() + " scheme=" + request.scheme());
             Runnable answer = () -> answer(ctx, method, path, line);
-            if (path.equals("/hold")) {
+            if (path.equals("/hold") || path.equals("/lowerhold")) {
                 held.add(answer);
             } else {
                 answer.run();
