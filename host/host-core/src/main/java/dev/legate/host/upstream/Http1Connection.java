@@ -31,8 +31,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,12 +81,13 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
     private long requests;
     private boolean closedLocally;
     private boolean destroyed;
-    private ScheduledFuture<?> idleTimer;
+    private final IdleTimer idleTimer;
 
     Http1Connection(HttpConnectionPoolImpl pool) {
         this.pool = pool;
         this.stats = pool.stats;
         this.host = pool.host;
+        this.idleTimer = new IdleTimer(pool.loop, pool.cluster.settings.idleTimeoutMillis, this::onIdleTimeout);
     }
 
     void connect() {
@@ -133,7 +132,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         destroyed = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         UpstreamConnections.countDestroyed(pool.cluster, stats, host, local);
     }
 
@@ -141,7 +140,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
     void close() {
         state = State.CLOSED;
         closedLocally = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         if (channel != null) {
             channel.close();
         }
@@ -153,14 +152,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
 
     void becomeIdle() {
         state = State.IDLE;
-        long idle = pool.cluster.settings.idleTimeoutMillis;
-        if (idle > 0) {
-            idleTimer = pool.loop.schedule(this::onIdleTimeout, idle, TimeUnit.MILLISECONDS);
-        }
+        idleTimer.start();
     }
 
     private void onIdleTimeout() {
-        idleTimer = null;
         if (state == State.IDLE) {
             stats.cxIdleTimeout.inc();
             close();
@@ -168,15 +163,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void cancelIdleTimer() {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
-    }
-
     Stream startStream(UpstreamResponseHandler handler) {
-        cancelIdleTimer();
+        idleTimer.cancel();
         state = State.BUSY;
         requests++;
         channel.config().setAutoRead(true);

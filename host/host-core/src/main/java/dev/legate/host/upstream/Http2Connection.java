@@ -36,8 +36,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,13 +102,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     private boolean goAwayReceived;
     private boolean closedLocally;
     private boolean destroyed;
-    private ScheduledFuture<?> idleTimer;
+    private final IdleTimer idleTimer;
 
     Http2Connection(Http2ConnectionPoolImpl pool) {
         this.pool = pool;
         this.stats = pool.stats;
         this.host = pool.host;
         this.options = pool.cluster.settings.http2;
+        this.idleTimer = new IdleTimer(pool.loop, pool.cluster.settings.idleTimeoutMillis, this::onIdleTimeout);
     }
 
     /** Streams this connection may still take now: 0 when draining or at its limit. */
@@ -190,14 +189,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         destroyed = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         UpstreamConnections.countDestroyed(pool.cluster, stats, host, local);
     }
 
     /** Closes from this side (GOAWAY, then close); open streams end with a reset. */
     void close() {
         closedLocally = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         if (channel != null) {
             channel.close();
         }
@@ -214,29 +213,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /** Starts the idle timer when the connection carries no stream (right after it connected). */
     void startIdleTimerIfIdle() {
         if (active == 0 && state == State.READY && channel.isActive()) {
-            startIdleTimer();
-        }
-    }
-
-    private void startIdleTimer() {
-        long idle = pool.cluster.settings.idleTimeoutMillis;
-        if (idle > 0 && idleTimer == null) {
-            idleTimer = pool.loop.schedule(this::onIdleTimeout, idle, TimeUnit.MILLISECONDS);
+            idleTimer.start();
         }
     }
 
     private void onIdleTimeout() {
-        idleTimer = null;
         if (active == 0 && state == State.READY) {
             stats.cxIdleTimeout.inc();
             close();
-        }
-    }
-
-    private void cancelIdleTimer() {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
         }
     }
 
@@ -245,7 +229,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
      * (on the loop, possibly before this method returns). The caller checked {@link #capacity()}.
      */
     void startStream(UpstreamResponseHandler handler, StreamReady ready) {
-        cancelIdleTimer();
+        idleTimer.cancel();
         active++;
         started++;
         long max = pool.cluster.settings.maxRequestsPerConnection;
@@ -294,7 +278,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (active == 0 && state == State.READY && channel.isActive()) {
-            startIdleTimer();
+            idleTimer.start();
         }
         pool.onStreamDone(this);
     }

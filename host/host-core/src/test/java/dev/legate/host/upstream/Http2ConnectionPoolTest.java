@@ -569,10 +569,10 @@ class Http2ConnectionPoolTest {
         Exchange late = new Exchange("GET", "/late", null);
         late.deferred = true;
         UpstreamHttpStream s = start(c, late).ready.get(5, TimeUnit.SECONDS);
-        waitFor(() -> origin.paths.contains("/lower"));
-        Thread.sleep(100); // the lowered SETTINGS reach us; the GOAWAY follows 300 ms after them
+        waitFor(() -> origin.settingsAcksReceived.get() == 2); // the lowered SETTINGS were applied here
         late.deferred = false;
         loop.submit(() -> late.onPoolReady(s, null)).get(5, TimeUnit.SECONDS);
+        origin.goAwayAfterLower();
         assertThat(late.done.get(5, TimeUnit.SECONDS)).isEqualTo("reset REMOTE_REFUSED_STREAM_RESET");
         assertThat(stats.counter("cluster.origin.http2.stream_refused_errors")).isEqualTo(1);
         assertThat(origin.paths).containsExactly("/warm", "/lower");
@@ -589,7 +589,7 @@ class Http2ConnectionPoolTest {
         late.deferred = true;
         UpstreamHttpStream s = start(c, late).ready.get(5, TimeUnit.SECONDS);
         waitFor(() -> origin.heldCount() == 1);
-        Thread.sleep(100); // the lowered SETTINGS reach us
+        waitFor(() -> origin.settingsAcksReceived.get() == 2); // the lowered SETTINGS were applied here
         late.deferred = false;
         loop.submit(() -> {
             late.onPoolReady(s, null); // held by Netty: the peer allows 1 stream

@@ -44,9 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * headers; {@code /refuse} resets it with REFUSED_STREAM; {@code /goaway} sends GOAWAY with a last-stream-id
  * just below this stream (it is refused; earlier streams carry on); {@code /big} answers 1 MiB;
  * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}; {@code /bigheader}
- * answers with a 70 KiB header; {@code /lower} lowers SETTINGS_MAX_CONCURRENT_STREAMS to 1, then 300 ms later sends
- * GOAWAY with this stream as the last one, and never answers; {@code /lowerhold} lowers it to 1 and is held like
- * {@code /hold}; {@code /die} closes the whole connection (the origin dies mid-stream);
+ * answers with a 70 KiB header; {@code /lower} lowers SETTINGS_MAX_CONCURRENT_STREAMS to 1 and never answers
+ * ({@link #goAwayAfterLower()} then sends GOAWAY with it as the last stream); {@code /lowerhold} lowers it to 1
+ * and is held like {@code /hold}; {@code /die} closes the whole connection (the origin dies mid-stream);
  * {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
  * {@code :protocol} when the request has one (extended CONNECT; the server advertises it).
  */
@@ -61,6 +61,9 @@ final class TestHttp2Server implements AutoCloseable {
     final AtomicInteger resetsReceived = new AtomicInteger();
     /** RST_STREAM frames read off the wire, also those for streams already closed (which no stream sees). */
     final AtomicInteger rstFramesReceived = new AtomicInteger();
+    /** SETTINGS ACK frames read: the client applied our SETTINGS. */
+    final AtomicInteger settingsAcksReceived = new AtomicInteger();
+    private volatile Http2StreamChannel lowerStream;
     /** Bytes of {@code /big} responses the codec has written to the socket (flow control permitting). */
     final AtomicLong bigBytesWritten = new AtomicLong();
     final List<String> requests = new CopyOnWriteArrayList<>();
@@ -113,6 +116,18 @@ final class TestHttp2Server implements AutoCloseable {
         copy.forEach(r -> group.execute(r));
     }
 
+    /** Sends GOAWAY on the connection of the {@code /lower} stream, with that stream as the last one. */
+    void goAwayAfterLower() {
+        Http2StreamChannel sc = lowerStream;
+        Channel parent = sc.parent();
+        parent.eventLoop().execute(() -> {
+            Http2FrameCodec codec = parent.pipeline().get(Http2FrameCodec.class);
+            ChannelHandlerContext cctx = parent.pipeline().context(codec);
+            codec.goAway(cctx, sc.stream().id(), Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER, cctx.newPromise());
+            cctx.flush();
+        });
+    }
+
     /** Lets {@code /sink} streams read (and so return window) again. */
     void releaseSinks() {
         for (Channel c : sinks) {
@@ -126,7 +141,7 @@ final class TestHttp2Server implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    /** Counts inbound RST_STREAM frames at the frame reader (the frame logger sees every frame). */
+    /** Counts inbound RST_STREAM and SETTINGS ACK frames at the frame reader (the logger sees every frame). */
     private final class RstCounter extends Http2FrameLogger {
         RstCounter() {
             super(LogLevel.TRACE, TestHttp2Server.class);
@@ -138,6 +153,14 @@ final class TestHttp2Server implements AutoCloseable {
                 rstFramesReceived.incrementAndGet();
             }
             super.logRstStream(direction, ctx, streamId, errorCode);
+        }
+
+        @Override
+        public void logSettingsAck(Direction direction, ChannelHandlerContext ctx) {
+            if (direction == Direction.INBOUND) {
+                settingsAcksReceived.incrementAndGet();
+            }
+            super.logSettingsAck(direction, ctx);
         }
     }
 
@@ -198,15 +221,9 @@ final class TestHttp2Server implements AutoCloseable {
                                 new DefaultHttp2SettingsFrame(new Http2Settings().maxConcurrentStreams(1)));
                     }
                     if (path.equals("/lower")) {
-                        int id = ((Http2StreamChannel) ctx.channel()).stream().id();
-                        Channel parent = ctx.channel().parent();
-                        parent.writeAndFlush(new DefaultHttp2SettingsFrame(new Http2Settings().maxConcurrentStreams(1)));
-                        parent.eventLoop().schedule(() -> {
-                            Http2FrameCodec codec = parent.pipeline().get(Http2FrameCodec.class);
-                            ChannelHandlerContext cctx = parent.pipeline().context(codec);
-                            codec.goAway(cctx, id, Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER, cctx.newPromise());
-                            cctx.flush();
-                        }, 300, TimeUnit.MILLISECONDS);
+                        lowerStream = (Http2StreamChannel) ctx.channel();
+                        ctx.channel().parent().writeAndFlush(
+                                new DefaultHttp2SettingsFrame(new Http2Settings().maxConcurrentStreams(1)));
                         return;
                     }
                     if (path.equals("/goaway")) {
