@@ -565,11 +565,11 @@ class Http2ConnectionPoolTest {
         origin = new TestHttp2Server(0);
         UpstreamCluster c = cluster(origin.port(), "", "");
         assertThat(send(c, "GET", "/warm", null)).isEqualTo("200 GET /warm ");
-        start(c, new Exchange("GET", "/lower", null));
         Exchange late = new Exchange("GET", "/late", null);
         late.deferred = true;
-        UpstreamHttpStream s = start(c, late).ready.get(5, TimeUnit.SECONDS);
-        waitFor(() -> origin.settingsAcksReceived.get() == 2); // the lowered SETTINGS were applied here
+        startOnOneConnection(c, new Exchange("GET", "/lower", null), late);
+        UpstreamHttpStream s = late.ready.get(5, TimeUnit.SECONDS);
+        waitFor(() -> peerAllowsOneStream(s)); // the lowered SETTINGS were applied here
         late.deferred = false;
         loop.submit(() -> late.onPoolReady(s, null)).get(5, TimeUnit.SECONDS);
         origin.goAwayAfterLower();
@@ -584,12 +584,13 @@ class Http2ConnectionPoolTest {
         origin = new TestHttp2Server(0);
         UpstreamCluster c = cluster(origin.port(), "", "");
         assertThat(send(c, "GET", "/warm", null)).isEqualTo("200 GET /warm ");
-        Exchange first = start(c, new Exchange("GET", "/lowerhold", null));
+        Exchange first = new Exchange("GET", "/lowerhold", null);
         Exchange late = new Exchange("GET", "/late", null);
         late.deferred = true;
-        UpstreamHttpStream s = start(c, late).ready.get(5, TimeUnit.SECONDS);
+        startOnOneConnection(c, first, late);
+        UpstreamHttpStream s = late.ready.get(5, TimeUnit.SECONDS);
         waitFor(() -> origin.heldCount() == 1);
-        waitFor(() -> origin.settingsAcksReceived.get() == 2); // the lowered SETTINGS were applied here
+        waitFor(() -> peerAllowsOneStream(s)); // the lowered SETTINGS were applied here
         late.deferred = false;
         loop.submit(() -> {
             late.onPoolReady(s, null); // held by Netty: the peer allows 1 stream
@@ -681,6 +682,26 @@ class Http2ConnectionPoolTest {
         public void onReset(ResetReason reason, String transportFailure) {
             resets.incrementAndGet();
             super.onReset(reason, transportFailure);
+        }
+    }
+
+    /** Starts both in one loop task, so the peer's SETTINGS cannot send the second to another connection. */
+    private static void startOnOneConnection(UpstreamCluster c, Exchange a, Exchange b) throws Exception {
+        loop.submit(() -> {
+            HttpConnectionPool pool = c.httpConnectionPool(c.chooseHost(LoadBalancerContext.NONE), new NettyDispatcher(loop));
+            a.handle = pool.newStream(a, a);
+            b.handle = pool.newStream(b, b);
+        }).get(5, TimeUnit.SECONDS);
+    }
+
+    /** Whether the connection of {@code s} applied the peer's SETTINGS_MAX_CONCURRENT_STREAMS 1 (read on the loop). */
+    private static boolean peerAllowsOneStream(UpstreamHttpStream s) {
+        try {
+            return loop.submit(() -> ((Http2Connection.Stream) s).child.parent().pipeline()
+                    .get(io.netty.handler.codec.http2.Http2FrameCodec.class).connection().local().maxActiveStreams() == 1)
+                    .get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
         }
     }
 

@@ -61,8 +61,6 @@ final class TestHttp2Server implements AutoCloseable {
     final AtomicInteger resetsReceived = new AtomicInteger();
     /** RST_STREAM frames read off the wire, also those for streams already closed (which no stream sees). */
     final AtomicInteger rstFramesReceived = new AtomicInteger();
-    /** SETTINGS ACK frames read: the client applied our SETTINGS. */
-    final AtomicInteger settingsAcksReceived = new AtomicInteger();
     private volatile Http2StreamChannel lowerStream;
     /** Bytes of {@code /big} responses the codec has written to the socket (flow control permitting). */
     final AtomicLong bigBytesWritten = new AtomicLong();
@@ -141,7 +139,7 @@ final class TestHttp2Server implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    /** Counts inbound RST_STREAM and SETTINGS ACK frames at the frame reader (the logger sees every frame). */
+    /** Counts inbound RST_STREAM frames at the frame reader (the frame logger sees every frame). */
     private final class RstCounter extends Http2FrameLogger {
         RstCounter() {
             super(LogLevel.TRACE, TestHttp2Server.class);
@@ -153,14 +151,6 @@ final class TestHttp2Server implements AutoCloseable {
                 rstFramesReceived.incrementAndGet();
             }
             super.logRstStream(direction, ctx, streamId, errorCode);
-        }
-
-        @Override
-        public void logSettingsAck(Direction direction, ChannelHandlerContext ctx) {
-            if (direction == Direction.INBOUND) {
-                settingsAcksReceived.incrementAndGet();
-            }
-            super.logSettingsAck(direction, ctx);
         }
     }
 
