@@ -607,12 +607,10 @@ class Http2ConnectionPoolTest {
 
     @Test
     void cancellingAPendingRequestCountsItAndFreesItsSlot() throws Exception {
-        origin = new TestHttp2Server(0);
-        UpstreamCluster c = cluster(origin.port(), "max_concurrent_streams: 1",
-                "circuit_breakers: {thresholds: [{max_connections: 1}]}");
+        UpstreamCluster c = oneStreamAtATime();
         Exchange first = start(c, new Exchange("GET", "/hold", null));
         waitFor(() -> origin.heldCount() == 1);
-        Exchange second = start(c, new Exchange("GET", "/second", null));
+        Exchange second = start(c, new Exchange("GET", "/second", null)); // pending: the one stream is taken
         assertThat(stats.gauge("cluster.origin.upstream_rq_pending_active")).isEqualTo(1);
         second.handle.cancel(); // off the loop: posted to it
         waitFor(() -> stats.counter("cluster.origin.upstream_rq_cancelled") == 1);
@@ -626,12 +624,10 @@ class Http2ConnectionPoolTest {
 
     @Test
     void drainFailsPendingRequestsAndClosesTheConnectionAfterItsLastStream() throws Exception {
-        origin = new TestHttp2Server(0);
-        UpstreamCluster c = cluster(origin.port(), "max_concurrent_streams: 1",
-                "circuit_breakers: {thresholds: [{max_connections: 1}]}");
+        UpstreamCluster c = oneStreamAtATime();
         Exchange first = start(c, new Exchange("GET", "/hold", null));
         waitFor(() -> origin.heldCount() == 1);
-        Exchange second = start(c, new Exchange("GET", "/second", null));
+        Exchange second = start(c, new Exchange("GET", "/second", null)); // pending: the one stream is taken
         loop.submit(() -> ((Http2ConnectionPoolImpl) c.httpConnectionPool(c.chooseHost(LoadBalancerContext.NONE),
                 new NettyDispatcher(loop))).drain()).get(5, TimeUnit.SECONDS);
         assertThat(second.done.get(5, TimeUnit.SECONDS)).isEqualTo("failure CONNECTION_TERMINATION ");
@@ -683,6 +679,12 @@ class Http2ConnectionPoolTest {
             resets.incrementAndGet();
             super.onReset(reason, transportFailure);
         }
+    }
+
+    /** A new origin and a cluster of one connection (max_connections 1) of one stream (max_concurrent_streams 1). */
+    private UpstreamCluster oneStreamAtATime() {
+        origin = new TestHttp2Server(0);
+        return cluster(origin.port(), "max_concurrent_streams: 1", "circuit_breakers: {thresholds: [{max_connections: 1}]}");
     }
 
     /** Starts both in one loop task, so the peer's SETTINGS cannot send the second to another connection. */
