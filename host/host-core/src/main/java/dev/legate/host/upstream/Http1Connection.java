@@ -31,8 +31,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,11 +44,14 @@ import org.slf4j.LoggerFactory;
  * the stream was not reset, and {@code max_requests_per_connection} (if set) is not reached.
  *
  * <p>Upgrades (Envoy's {@code Http1::ClientConnectionImpl} with an upgrade request): a request with
- * {@code connection: upgrade} and {@code upgrade} is written without framing and its body goes out raw. A
- * {@code 101} answer is delivered as response headers, then the client codec leaves the pipeline (bytes it had
+ * {@code connection: upgrade} and {@code upgrade} (not {@code h2c}) is written without framing and its body goes
+ * out raw, also the bytes the downstream sends before the {@code 101} arrives (Envoy writes them raw too; a server
+ * that answers without upgrading sees them as the start of its next request, which is why such a connection is
+ * never reused). A {@code 101} answer is delivered as response headers, then the client codec leaves the pipeline (bytes it had
  * read past the 101 come back raw, in order) and every byte from the server is response data: the connection
  * is a byte tunnel. The end of the request half-closes the socket after its bytes are written; the server's
- * close ends the response. Such a connection is never reused; any other answer is an ordinary response.
+ * close ends the response. Such a connection is never reused; any other answer is an ordinary response. A
+ * {@code 101} to a request that did not ask to upgrade resets the stream with {@code PROTOCOL_ERROR}, as Envoy.
  */
 final class Http1Connection extends ChannelInboundHandlerAdapter {
 
@@ -80,12 +81,13 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
     private long requests;
     private boolean closedLocally;
     private boolean destroyed;
-    private ScheduledFuture<?> idleTimer;
+    private final IdleTimer idleTimer;
 
     Http1Connection(HttpConnectionPoolImpl pool) {
         this.pool = pool;
         this.stats = pool.stats;
         this.host = pool.host;
+        this.idleTimer = new IdleTimer(pool.loop, pool.cluster.settings.idleTimeoutMillis, this::onIdleTimeout);
     }
 
     void connect() {
@@ -130,7 +132,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         destroyed = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         UpstreamConnections.countDestroyed(pool.cluster, stats, host, local);
     }
 
@@ -138,7 +140,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
     void close() {
         state = State.CLOSED;
         closedLocally = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         if (channel != null) {
             channel.close();
         }
@@ -150,14 +152,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
 
     void becomeIdle() {
         state = State.IDLE;
-        long idle = pool.cluster.settings.idleTimeoutMillis;
-        if (idle > 0) {
-            idleTimer = pool.loop.schedule(this::onIdleTimeout, idle, TimeUnit.MILLISECONDS);
-        }
+        idleTimer.start();
     }
 
     private void onIdleTimeout() {
-        idleTimer = null;
         if (state == State.IDLE) {
             stats.cxIdleTimeout.inc();
             close();
@@ -165,15 +163,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void cancelIdleTimer() {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
-    }
-
     Stream startStream(UpstreamResponseHandler handler) {
-        cancelIdleTimer();
+        idleTimer.cancel();
         state = State.BUSY;
         requests++;
         channel.config().setAutoRead(true);
@@ -298,8 +289,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
                 keepAlive = false;
             }
             HttpHeaders h = req.headers();
-            upgradeRequest = h.contains(HttpHeaderNames.UPGRADE)
-                    && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+            // Envoy's Utility::isUpgrade, without h2c (never forwarded): the predicate the HTTP/2 codec uses too.
+            upgradeRequest = Http2HeaderConversion.upgradeProtocol(headers) != null;
             if (upgradeRequest) {
                 keepAlive = false;
             }
@@ -439,8 +430,13 @@ final class Http1Connection extends ChannelInboundHandlerAdapter {
 
         private void onResponseHeaders(HttpResponse r) {
             int code = r.status().code();
-            if (code == 101 && upgradeRequest) {
-                onSwitchingProtocols(r);
+            if (code == 101) {
+                if (upgradeRequest) {
+                    onSwitchingProtocols(r);
+                } else {
+                    // Envoy's ClientConnectionImpl: a 101 to a request that asked for no upgrade is a protocol error.
+                    protocolError(new IllegalStateException("101 to a request without upgrade"));
+                }
                 return;
             }
             if (code >= 100 && code < 200) {

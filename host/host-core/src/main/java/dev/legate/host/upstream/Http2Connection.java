@@ -16,7 +16,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -37,8 +36,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,8 +47,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Capacity (Envoy's {@code Http2::ActiveClient::calculateInitialStreamsLimit} and {@code onSettings}):
  * {@code max_concurrent_streams} of the cluster, lowered to the peer's {@code SETTINGS_MAX_CONCURRENT_STREAMS}
- * when it arrives, and at most {@code max_requests_per_connection} streams over the connection's life. Streams
- * opened before the peer's SETTINGS that exceed its limit wait inside Netty's stream-buffering encoder.
+ * when it arrives, and at most {@code max_requests_per_connection} streams over the connection's life. Until the
+ * peer's first SETTINGS frame arrives a new connection takes at most {@value #INITIAL_PEER_MAX_STREAMS} streams,
+ * as nghttp2 (Envoy's codec) assumes before the peer's SETTINGS ({@code nghttp2_option_set_peer_max_concurrent_streams}:
+ * "initially limited to 100"); a SETTINGS frame without the field lifts it. The pool never opens more streams
+ * than the peer allows, so requests beyond it wait in the pool's pending queue, where {@code cancel()} works;
+ * Netty's stream-buffering encoder only holds a stream in the window where the peer lowered its limit after the
+ * stream was opened, and {@link Stream#reset()} drops such a stream there so its HEADERS never go out.
  *
  * <p>A connection that received GOAWAY, reached {@code max_requests_per_connection}, or whose pool drains takes
  * no new stream and closes once its streams are done; streams above the GOAWAY's last-stream-id, and streams
@@ -64,6 +66,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     /** Envoy's default {@code max_response_headers_kb}: 60 KiB of response headers (SETTINGS_MAX_HEADER_LIST_SIZE). */
     private static final int MAX_HEADER_LIST_SIZE = 60 * 1024;
+
+    /** Streams a connection takes before the peer's first SETTINGS (nghttp2's initial peer limit). */
+    static final long INITIAL_PEER_MAX_STREAMS = 100;
 
     /**
      * The reset reason of a stream the peer refused ({@code RST_STREAM REFUSED_STREAM}, or above a GOAWAY's
@@ -85,20 +90,26 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     int active;
     /** Streams ever started, for {@code max_requests_per_connection}. */
     private long started;
-    /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, or {@link Long#MAX_VALUE} until it says. */
-    private long peerMaxStreams = Long.MAX_VALUE;
+    /**
+     * The peer's SETTINGS_MAX_CONCURRENT_STREAMS: {@link #INITIAL_PEER_MAX_STREAMS} until its first SETTINGS,
+     * {@link Long#MAX_VALUE} when that SETTINGS has none.
+     */
+    private long peerMaxStreams = INITIAL_PEER_MAX_STREAMS;
+    private boolean peerSettingsReceived;
+    private Http2FrameCodec codec;
     /** GOAWAY received, max requests reached, or the pool drains: no new stream. */
     boolean draining;
     private boolean goAwayReceived;
     private boolean closedLocally;
     private boolean destroyed;
-    private ScheduledFuture<?> idleTimer;
+    private final IdleTimer idleTimer;
 
     Http2Connection(Http2ConnectionPoolImpl pool) {
         this.pool = pool;
         this.stats = pool.stats;
         this.host = pool.host;
         this.options = pool.cluster.settings.http2;
+        this.idleTimer = new IdleTimer(pool.loop, pool.cluster.settings.idleTimeoutMillis, this::onIdleTimeout);
     }
 
     /** Streams this connection may still take now: 0 when draining or at its limit. */
@@ -118,7 +129,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /** Streams this connection will take once connected (Envoy's connecting stream capacity). */
     long initialCapacity() {
         long max = pool.cluster.settings.maxRequestsPerConnection;
-        return max > 0 ? Math.min(max, options.maxConcurrentStreams()) : options.maxConcurrentStreams();
+        long limit = Math.min(options.maxConcurrentStreams(), INITIAL_PEER_MAX_STREAMS);
+        return max > 0 ? Math.min(max, limit) : limit;
     }
 
     void connect() {
@@ -132,7 +144,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         ChannelFuture f = UpstreamConnections.bootstrap(pool.cluster, pool.loop, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+                codec = Http2FrameCodecBuilder.forClient()
                         .initialSettings(settings)
                         .encoderEnforceMaxConcurrentStreams(true)
                         .gracefulShutdownTimeoutMillis(0)
@@ -177,14 +189,14 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         destroyed = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         UpstreamConnections.countDestroyed(pool.cluster, stats, host, local);
     }
 
     /** Closes from this side (GOAWAY, then close); open streams end with a reset. */
     void close() {
         closedLocally = true;
-        cancelIdleTimer();
+        idleTimer.cancel();
         if (channel != null) {
             channel.close();
         }
@@ -198,34 +210,26 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void startIdleTimer() {
-        long idle = pool.cluster.settings.idleTimeoutMillis;
-        if (idle > 0 && idleTimer == null) {
-            idleTimer = pool.loop.schedule(this::onIdleTimeout, idle, TimeUnit.MILLISECONDS);
+    /** Starts the idle timer when the connection carries no stream (right after it connected). */
+    void startIdleTimerIfIdle() {
+        if (active == 0 && state == State.READY && channel.isActive()) {
+            idleTimer.start();
         }
     }
 
     private void onIdleTimeout() {
-        idleTimer = null;
         if (active == 0 && state == State.READY) {
             stats.cxIdleTimeout.inc();
             close();
         }
     }
 
-    private void cancelIdleTimer() {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
-    }
-
     /**
-     * Opens a stream for {@code handler}; the pool's callbacks get {@code onPoolReady} once the child channel
-     * exists (at once, on the loop). The caller checked {@link #capacity()}.
+     * Opens a stream for {@code handler} and reports to {@code ready} once the child channel is open or failed
+     * (on the loop, possibly before this method returns). The caller checked {@link #capacity()}.
      */
     void startStream(UpstreamResponseHandler handler, StreamReady ready) {
-        cancelIdleTimer();
+        idleTimer.cancel();
         active++;
         started++;
         long max = pool.cluster.settings.maxRequestsPerConnection;
@@ -253,7 +257,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         });
     }
 
-    /** Where {@link #startStream} reports. */
+    /**
+     * Where {@link #startStream} reports: exactly one of {@link #onReady} and {@link #onFailed}, on the pool's
+     * loop, possibly inside {@code startStream} itself (Netty opens a child channel synchronously on its loop),
+     * so the implementation must not assume the caller's state is settled. {@code onFailed} comes after the
+     * stream's slot was given back.
+     */
     interface StreamReady {
         void onReady(Stream stream);
 
@@ -269,7 +278,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (active == 0 && state == State.READY && channel.isActive()) {
-            startIdleTimer();
+            idleTimer.start();
         }
         pool.onStreamDone(this);
     }
@@ -283,8 +292,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 Long max = sf.settings().maxConcurrentStreams();
                 if (max != null) {
                     peerMaxStreams = max;
-                    pool.onCapacityChanged(this);
+                } else if (!peerSettingsReceived) {
+                    peerMaxStreams = Long.MAX_VALUE; // no limit announced: unlimited (RFC 9113 §6.5.2)
                 }
+                peerSettingsReceived = true;
+                pool.onCapacityChanged(this);
             } else if (msg instanceof Http2GoAwayFrame g) {
                 onGoAway(g);
             }
@@ -344,7 +356,10 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
      * One request/response exchange on its own child channel (Envoy's {@code RequestEncoder} +
      * {@code ResponseDecoder} on an HTTP/2 stream). Methods on a stream that ended or was reset are no-ops that
      * release any buffer given. The child channel's auto-read is its flow control: while it is off, received
-     * DATA is not consumed, so the stream's window is not returned and the peer stops sending.
+     * DATA frames wait in the child channel and are not consumed, so the stream's window is not returned and
+     * the peer stops sending. A DATA frame's bytes go back to the stream and connection windows when the frame
+     * is read into the child pipeline (Netty's multiplexer consumes them then), not when the handler releases
+     * the buffer it got in {@code onData}: a handler that keeps buffers must {@link #readDisable} to bound them.
      */
     final class Stream extends ChannelInboundHandlerAdapter implements UpstreamHttpStream {
         private final UpstreamResponseHandler handler;
@@ -409,18 +424,22 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 return;
             }
             requestComplete = true;
-            Http2Headers h = new DefaultHttp2Headers(false);
-            trailers.forEach((k, v) -> {
-                if (!k.startsWith(":")) {
-                    h.add(k, v);
-                }
-            });
-            child.writeAndFlush(new DefaultHttp2HeadersFrame(h, true));
+            Http2Headers h = Http2HeaderConversion.toHttp2Trailers(trailers);
+            if (h.isEmpty()) {
+                // Envoy's ConnectionImpl::StreamImpl::encodeTrailers: empty trailers end the stream with empty DATA.
+                child.writeAndFlush(new DefaultHttp2DataFrame(true));
+            } else {
+                child.writeAndFlush(new DefaultHttp2HeadersFrame(h, true));
+            }
         }
 
         /**
-         * Sends {@code RST_STREAM CANCEL} (when the stream is still open on the wire) and closes the child channel;
-         * the connection stays up for its other streams. No further callbacks.
+         * Ends the stream from our side and closes the child channel; the connection stays up for its other
+         * streams. No further callbacks. Exactly one {@code RST_STREAM CANCEL} goes out when the stream is open
+         * on the wire (counted in {@code http2.tx_reset}): the child channel's close sends it, except after the
+         * response's END_STREAM, where Netty's close sends none and this method does. A stream whose HEADERS were
+         * never written sends nothing; one held by Netty's stream-buffering encoder is dropped there, so its
+         * HEADERS never go out.
          */
         @Override
         public void reset() {
@@ -429,13 +448,24 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             }
             finished = true;
             countEnd(true);
-            if (child.isActive()) {
-                stats.http2.txReset.inc();
-                if (Http2CodecUtil.isStreamIdValid(child.stream().id())) {
-                    child.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
-                }
-                child.close();
+            if (!child.isActive()) {
+                return;
             }
+            int id = child.stream().id();
+            if (Http2CodecUtil.isStreamIdValid(id) && channel.isActive()) {
+                if (!codec.connection().streamMayHaveExisted(id)) {
+                    // Held by the stream-buffering encoder: a RST_STREAM frame would be dropped ("Stream never
+                    // existed") and the HEADERS sent later; the encoder's own writeRstStream drops the stream.
+                    codec.encoder().writeRstStream(channel.pipeline().context(codec), id, Http2Error.CANCEL.code(),
+                            channel.newPromise());
+                } else if (codec.connection().stream(id) != null) {
+                    stats.http2.txReset.inc();
+                    if (responseEnded) {
+                        child.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+                    }
+                }
+            }
+            child.close();
         }
 
         @Override
@@ -569,14 +599,16 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             closed = true;
             if (!finished && !responseEnded) {
                 finished = true;
-                countEnd(true);
-                // A stream that never reached the wire on a GOAWAY'd connection (held by the stream-buffering
-                // encoder above the peer's limit) was not processed either: safe to retry.
-                boolean neverSent = child != null && !Http2CodecUtil.isStreamIdValid(child.stream().id());
-                ResetReason reason = pendingReason != null ? pendingReason
-                        : goAwayReceived && neverSent ? REFUSED : ResetReason.CONNECTION_TERMINATION;
                 if (child != null) {
-                    handler.onReset(reason, "");
+                    countEnd(true);
+                    ResetReason reason = pendingReason;
+                    if (reason == null && heldAndRefused()) {
+                        stats.http2.streamRefusedErrors.inc();
+                        reason = REFUSED;
+                    }
+                    handler.onReset(reason != null ? reason : ResetReason.CONNECTION_TERMINATION, "");
+                } else {
+                    countNeverOpened(); // the open failed: onOpenFailed reports it
                 }
             } else if (!finished && !requestComplete) {
                 // The response ended first and the peer closed the stream: the request side is moot.
@@ -585,11 +617,37 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             streamClosed();
         }
 
+        /**
+         * The child channel could not be opened (the connection closed meanwhile). Its slot comes back once:
+         * when the failed open already ran {@link #channelInactive} this does nothing more. The request never
+         * went out, so it is no {@code rq_error} of the host.
+         */
+        /**
+         * The stream was held by Netty's stream-buffering encoder (its id is assigned, but the connection never
+         * created it: its HEADERS never went out) and the peer sent GOAWAY, which fails held streams before the
+         * GOAWAY frame reaches {@link Http2Connection#channelRead}: the peer never saw the request, safe to retry.
+         */
+        private boolean heldAndRefused() {
+            int id = child.stream().id();
+            return Http2CodecUtil.isStreamIdValid(id) && codec.connection().goAwayReceived()
+                    && !codec.connection().streamMayHaveExisted(id);
+        }
+
         void onOpenFailed() {
             finished = true;
+            countNeverOpened();
+            if (closed) {
+                return;
+            }
             closed = true;
-            countEnd(true);
             streamClosed();
+        }
+
+        private void countNeverOpened() {
+            if (!counted) {
+                counted = true;
+                host.rqActive.decrementAndGet();
+            }
         }
 
         private void endResponse() {

@@ -7,7 +7,6 @@ import dev.legate.api.upstream.HttpConnectionPool;
 import dev.legate.api.upstream.ResetReason;
 import dev.legate.api.upstream.UpstreamResponseHandler;
 import io.netty.channel.EventLoop;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +25,10 @@ import java.util.List;
  * connect failure fails every pending request (Envoy's {@code purgePendingStreams}).
  *
  * <p>Callbacks may run inside {@link #newStream}: {@code onPoolReady} when a connection has capacity,
- * {@code onPoolFailure} on overflow; otherwise later, on the loop.
+ * {@code onPoolFailure} on overflow; otherwise later, on the loop. They may also run re-entrantly inside other
+ * pool calls: a stream that ends (or a cancelled request) serves the next pending request from within that
+ * stream's own callback or {@code reset()}, and {@link #drain()} fails pending requests from inside the call.
+ * Callbacks must therefore not assume the pool is idle, and may call back into it.
  */
 final class Http2ConnectionPoolImpl implements HttpConnectionPool {
 
@@ -39,7 +41,7 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
     /** Connected connections, oldest first; some may be full or draining. */
     private final List<Http2Connection> connections = new ArrayList<>();
     private final List<Http2Connection> connecting = new ArrayList<>();
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final PendingRequests pending;
     private boolean draining;
 
     Http2ConnectionPoolImpl(ClusterImpl cluster, HostImpl host, EventLoop loop) {
@@ -47,6 +49,7 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
         this.host = host;
         this.loop = loop;
         this.stats = cluster.stats;
+        this.pending = new PendingRequests(cluster, host, loop);
     }
 
     // HttpConnectionPool
@@ -65,15 +68,10 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
             attach(c, responseHandler, callbacks);
             return NOOP;
         }
-        if (!cluster.resources.pendingRequests.tryAcquire()) {
-            stats.rqPendingOverflow.inc();
-            callbacks.onPoolFailure(ResetReason.OVERFLOW, "", host);
+        PendingRequests.Pending p = pending.add(responseHandler, callbacks);
+        if (p == null) {
             return NOOP;
         }
-        Pending p = new Pending(responseHandler, callbacks);
-        pending.addLast(p);
-        stats.rqPendingTotal.inc();
-        stats.rqPendingActive.inc();
         maybeConnect();
         return p;
     }
@@ -99,12 +97,8 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
         if (pending.size() <= connectingCapacity) {
             return;
         }
-        if (!cluster.resources.connections.tryAcquire()) {
-            stats.cxOverflow.inc();
-            if (!connections.isEmpty() || !connecting.isEmpty()) {
-                return;
-            }
-            cluster.resources.connections.forceAcquire();
+        if (!PendingRequests.acquireConnection(cluster, !connections.isEmpty() || !connecting.isEmpty())) {
+            return;
         }
         Http2Connection c = new Http2Connection(this);
         connecting.add(c);
@@ -125,19 +119,11 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
         });
     }
 
-    private void releasePending(Pending p) {
-        p.done = true;
-        cluster.resources.pendingRequests.release();
-        stats.rqPendingActive.dec();
-    }
-
     /** Gives pending requests to connections with capacity, oldest request first. */
     private void servePending() {
-        Pending p;
         Http2Connection c;
-        while ((p = pending.peekFirst()) != null && (c = withCapacity()) != null) {
-            pending.pollFirst();
-            releasePending(p);
+        while (!pending.isEmpty() && (c = withCapacity()) != null) {
+            PendingRequests.Pending p = pending.poll();
             attach(c, p.handler, p.callbacks);
         }
         maybeConnect();
@@ -154,19 +140,14 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
         }
         connections.add(c);
         servePending();
+        // Envoy's CodecClient arms the idle timer at construction: a connection whose pending requests were
+        // cancelled (or went elsewhere) while it connected still closes after idle_timeout.
+        c.startIdleTimerIfIdle();
     }
 
     void onConnectFailed(Http2Connection c, ResetReason reason, String detail) {
         connecting.remove(c);
-        List<Pending> failed = new ArrayList<>(pending);
-        pending.clear();
-        for (Pending p : failed) {
-            releasePending(p);
-            stats.rqPendingFailureEject.inc();
-        }
-        for (Pending p : failed) {
-            p.callbacks.onPoolFailure(reason, detail, host);
-        }
+        pending.failAll(reason, detail, true);
     }
 
     /** The connection's limit changed (peer SETTINGS, GOAWAY). */
@@ -198,42 +179,6 @@ final class Http2ConnectionPoolImpl implements HttpConnectionPool {
         for (Http2Connection c : new ArrayList<>(connections)) {
             c.drain();
         }
-        List<Pending> failed = new ArrayList<>(pending);
-        pending.clear();
-        for (Pending p : failed) {
-            releasePending(p);
-            p.callbacks.onPoolFailure(ResetReason.CONNECTION_TERMINATION, "", host);
-        }
-    }
-
-    /** A request waiting for a stream. */
-    private final class Pending implements Cancellable {
-        final UpstreamResponseHandler handler;
-        final PoolCallbacks callbacks;
-        boolean done;
-
-        Pending(UpstreamResponseHandler handler, PoolCallbacks callbacks) {
-            this.handler = handler;
-            this.callbacks = callbacks;
-        }
-
-        @Override
-        public void cancel() {
-            if (done) {
-                return;
-            }
-            if (loop.inEventLoop()) {
-                cancel0();
-            } else {
-                loop.execute(this::cancel0);
-            }
-        }
-
-        private void cancel0() {
-            if (!done && pending.remove(this)) {
-                releasePending(this);
-                stats.rqCancelled.inc();
-            }
-        }
+        pending.failAll(ResetReason.CONNECTION_TERMINATION, "", false);
     }
 }

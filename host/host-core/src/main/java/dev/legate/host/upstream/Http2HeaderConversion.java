@@ -87,6 +87,27 @@ final class Http2HeaderConversion {
     }
 
     /**
+     * Request trailers for HTTP/2: the regular fields of {@code trailers}, lower-cased, without pseudo-headers and
+     * without the HTTP/1 connection-specific ones (RFC 9113 §8.2.2); empty when none is left, which the caller
+     * sends as an empty DATA frame with END_STREAM, as Envoy's HTTP/2 codec does.
+     */
+    static Http2Headers toHttp2Trailers(HeaderMap trailers) {
+        Http2Headers out = new DefaultHttp2Headers(false);
+        for (Map.Entry<String, String> e : trailers) {
+            String name = e.getKey();
+            if (name.isEmpty() || name.charAt(0) == ':') {
+                continue;
+            }
+            name = lower(name);
+            if (CONNECTION_SPECIFIC.contains(name) || name.equals("te")) {
+                continue;
+            }
+            out.add(name, e.getValue());
+        }
+        return out;
+    }
+
+    /**
      * The protocol of an HTTP/1 upgrade request (Envoy's {@code Utility::isUpgrade}: a {@code connection}
      * header containing the token {@code upgrade} and an {@code upgrade} header), lower-cased; {@code null}
      * when the request is no upgrade or asks for {@code h2c} (never forwarded).

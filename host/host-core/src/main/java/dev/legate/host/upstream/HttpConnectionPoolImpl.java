@@ -35,7 +35,7 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
     final EventLoop loop;
     final ClusterStats stats;
     private final ArrayDeque<Http1Connection> ready = new ArrayDeque<>();
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final PendingRequests pending;
     private int connecting;
     private int busy;
     private boolean draining;
@@ -45,6 +45,7 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
         this.host = host;
         this.loop = loop;
         this.stats = cluster.stats;
+        this.pending = new PendingRequests(cluster, host, loop);
     }
 
     // HttpConnectionPool
@@ -66,15 +67,10 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
             }
             // Closed by the server; its close event is still queued on the loop and will find it gone.
         }
-        if (!cluster.resources.pendingRequests.tryAcquire()) {
-            stats.rqPendingOverflow.inc();
-            callbacks.onPoolFailure(ResetReason.OVERFLOW, "", host);
+        PendingRequests.Pending p = pending.add(responseHandler, callbacks);
+        if (p == null) {
             return NOOP;
         }
-        Pending p = new Pending(responseHandler, callbacks);
-        pending.addLast(p);
-        stats.rqPendingTotal.inc();
-        stats.rqPendingActive.inc();
         maybeConnect();
         return p;
     }
@@ -84,12 +80,8 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
         if (pending.size() <= connecting || draining || cluster.isClosed()) {
             return;
         }
-        if (!cluster.resources.connections.tryAcquire()) {
-            stats.cxOverflow.inc();
-            if (connecting + busy + ready.size() > 0) {
-                return;
-            }
-            cluster.resources.connections.forceAcquire();
+        if (!PendingRequests.acquireConnection(cluster, connecting + busy + ready.size() > 0)) {
+            return;
         }
         connecting++;
         new Http1Connection(this).connect();
@@ -101,12 +93,6 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
         callbacks.onPoolReady(s, host);
     }
 
-    private void releasePending(Pending p) {
-        p.done = true;
-        cluster.resources.pendingRequests.release();
-        stats.rqPendingActive.dec();
-    }
-
     // From Http1Connection, on the loop.
 
     void onConnected(Http1Connection c) {
@@ -116,15 +102,7 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
 
     void onConnectFailed(Http1Connection c, ResetReason reason, String detail) {
         connecting--;
-        List<Pending> failed = new ArrayList<>(pending);
-        pending.clear();
-        for (Pending p : failed) {
-            releasePending(p);
-            stats.rqPendingFailureEject.inc();
-        }
-        for (Pending p : failed) {
-            p.callbacks.onPoolFailure(reason, detail, host);
-        }
+        pending.failAll(reason, detail, true);
     }
 
     /** The connection's stream ended; {@code reusable}: the connection may serve another request. */
@@ -155,9 +133,8 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
             c.close();
             return;
         }
-        Pending p = pending.pollFirst();
+        PendingRequests.Pending p = pending.poll();
         if (p != null) {
-            releasePending(p);
             attach(c, p.handler, p.callbacks);
         } else {
             c.becomeIdle();
@@ -175,36 +152,5 @@ final class HttpConnectionPoolImpl implements HttpConnectionPool {
         List<Http1Connection> idle = new ArrayList<>(ready);
         ready.clear();
         idle.forEach(Http1Connection::close);
-    }
-
-    /** A request waiting for a connection. */
-    private final class Pending implements Cancellable {
-        final UpstreamResponseHandler handler;
-        final PoolCallbacks callbacks;
-        boolean done;
-
-        Pending(UpstreamResponseHandler handler, PoolCallbacks callbacks) {
-            this.handler = handler;
-            this.callbacks = callbacks;
-        }
-
-        @Override
-        public void cancel() {
-            if (done) {
-                return;
-            }
-            if (loop.inEventLoop()) {
-                cancel0();
-            } else {
-                loop.execute(this::cancel0);
-            }
-        }
-
-        private void cancel0() {
-            if (!done && pending.remove(this)) {
-                releasePending(this);
-                stats.rqCancelled.inc();
-            }
-        }
     }
 }

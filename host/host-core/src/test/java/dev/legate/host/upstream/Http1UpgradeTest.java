@@ -88,12 +88,24 @@ class Http1UpgradeTest {
         final CompletableFuture<Integer> headers = new CompletableFuture<>();
         final CompletableFuture<String> done = new CompletableFuture<>();
         final StringBuffer received = new StringBuffer();
+        /** The {@code upgrade} header to send, or {@code null} for a request that asks for no upgrade. */
+        final String upgrade;
+
+        Tunnel() {
+            this("websocket");
+        }
+
+        Tunnel(String upgrade) {
+            this.upgrade = upgrade;
+        }
 
         @Override
         public void onPoolReady(UpstreamHttpStream stream, Host host) {
             HeaderMap h = new NettyHeaderMap();
-            h.set(HeaderMap.METHOD, "GET").set(HeaderMap.PATH, "/chat").set(HeaderMap.AUTHORITY, "origin")
-                    .set("connection", "Upgrade").set("upgrade", "websocket");
+            h.set(HeaderMap.METHOD, "GET").set(HeaderMap.PATH, "/chat").set(HeaderMap.AUTHORITY, "origin");
+            if (upgrade != null) {
+                h.set("connection", "Upgrade").set("upgrade", upgrade);
+            }
             stream.encodeHeaders(h, false);
             stream.encodeData(Unpooled.copiedBuffer("first", StandardCharsets.US_ASCII), false);
             ready.complete(stream);
@@ -218,6 +230,50 @@ class Http1UpgradeTest {
         assertThat(tunnel.done.get(5, TimeUnit.SECONDS)).isEqualTo("403|no");
         waitFor(() -> stats.gauge("cluster.origin.upstream_cx_active") == 0);
         t.join(5000);
+    }
+
+    /**
+     * A 101 to a request that asked for no upgrade (none at all, or {@code h2c}, which is never a tunnel) resets
+     * the stream with PROTOCOL_ERROR (Envoy's ClientConnectionImpl); the h2c request went out framed (chunked).
+     */
+    @Test
+    void switchingProtocolsWithoutAnUpgradeRequestIsAProtocolError() throws Exception {
+        for (String upgrade : new String[] {null, "h2c"}) {
+            origin = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            CompletableFuture<String> serverSaw = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try (Socket s = origin.accept()) {
+                    s.setSoTimeout(5000);
+                    InputStream in = s.getInputStream();
+                    String head = readHead(in);
+                    String body = upgrade == null ? "" : readN(in, "5\r\nfirst\r\n".length());
+                    s.getOutputStream().write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().flush();
+                    serverSaw.complete(head + "|" + body);
+                    in.read(new byte[64]); // until the proxy closes
+                } catch (Exception e) {
+                    serverSaw.completeExceptionally(e);
+                }
+            });
+            t.start();
+            UpstreamCluster c = cluster(origin.getLocalPort());
+            Tunnel tunnel = new Tunnel(upgrade);
+            loop.submit(() -> c.httpConnectionPool(c.chooseHost(LoadBalancerContext.NONE), new NettyDispatcher(loop))
+                    .newStream(tunnel, tunnel)).get(5, TimeUnit.SECONDS);
+            assertThat(tunnel.done.get(5, TimeUnit.SECONDS)).as("upgrade %s", upgrade).isEqualTo("reset PROTOCOL_ERROR");
+            assertThat(tunnel.headers).isNotDone();
+            if (upgrade != null) {
+                assertThat(serverSaw.get(5, TimeUnit.SECONDS)).containsIgnoringCase("transfer-encoding: chunked\r\n")
+                        .endsWith("\r\n\r\n|5\r\nfirst\r\n");
+            }
+            waitFor(() -> stats.gauge("cluster.origin.upstream_cx_active") == 0);
+            assertThat(stats.counter("cluster.origin.upstream_cx_protocol_error")).isEqualTo(1);
+            t.join(5000);
+            cm.close();
+            cm = null;
+            origin.close();
+        }
     }
 
     private static void waitFor(java.util.function.BooleanSupplier cond) throws InterruptedException {

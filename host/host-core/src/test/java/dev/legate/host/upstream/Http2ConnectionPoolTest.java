@@ -97,11 +97,16 @@ class Http2ConnectionPoolTest {
     }
 
     /** One request: its events, recorded on the loop. */
-    static final class Exchange implements UpstreamResponseHandler, HttpConnectionPool.PoolCallbacks {
+    static class Exchange implements UpstreamResponseHandler, HttpConnectionPool.PoolCallbacks {
         final String method;
         final String path;
         final String body;
         String requestTrailer;
+        /** Writes nothing in onPoolReady; the test calls onPoolReady again after clearing it. */
+        volatile boolean deferred;
+        /** Ends the request with empty trailers (after the body). */
+        boolean emptyTrailers;
+        final List<String[]> extraTrailers = new ArrayList<>();
         boolean readDisabled;
         /** When > 0: the body is this many 16 KiB chunks of zeros, written at once. */
         int bodyChunks;
@@ -127,6 +132,9 @@ class Http2ConnectionPoolTest {
         public void onPoolReady(UpstreamHttpStream stream, Host host) {
             assertThat(loop.inEventLoop()).isTrue();
             ready.complete(stream);
+            if (deferred) {
+                return;
+            }
             if (readDisabled) {
                 stream.readDisable(true);
             }
@@ -148,9 +156,17 @@ class Http2ConnectionPoolTest {
                 return;
             }
             stream.encodeHeaders(h, false);
-            stream.encodeData(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), requestTrailer == null);
-            if (requestTrailer != null) {
-                stream.encodeTrailers(new NettyHeaderMap().set("x-t", requestTrailer));
+            boolean trailers = requestTrailer != null || emptyTrailers;
+            stream.encodeData(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), !trailers);
+            if (trailers) {
+                HeaderMap t = new NettyHeaderMap();
+                if (requestTrailer != null) {
+                    t.set("x-t", requestTrailer);
+                }
+                for (String[] x : extraTrailers) {
+                    t.add(x[0], x[1]);
+                }
+                stream.encodeTrailers(t);
             }
         }
 
@@ -372,7 +388,10 @@ class Http2ConnectionPoolTest {
         assertThat(send(c, "GET", "/next", null)).isEqualTo("200 GET /next ");
         assertThat(origin.connections.get()).isEqualTo(1);
         assertThat(held.done).isNotDone();
+        Thread.sleep(100); // settle: a second RST_STREAM for the same reset would have arrived by now
+        assertThat(origin.rstFramesReceived.get()).isEqualTo(1);
         assertThat(stats.counter("cluster.origin.http2.tx_reset")).isEqualTo(1);
+        assertThat(stats.counter("cluster.origin.upstream_cx_protocol_error")).isZero();
         waitFor(() -> stats.gauge("cluster.origin.http2.streams_active") == 0);
     }
 
@@ -463,6 +482,229 @@ class Http2ConnectionPoolTest {
         assertThat(send(c, "GET", "/a", null)).isEqualTo("200 GET /a ");
         waitFor(() -> stats.counter("cluster.origin.upstream_cx_idle_timeout") == 1);
         waitFor(() -> stats.gauge("cluster.origin.upstream_cx_active") == 0);
+    }
+
+    @Test
+    void beforeThePeersSettingsAConnectionTakesAtMost100StreamsAndTheRestWaitInThePool() throws Exception {
+        origin = new TestHttp2Server(100);
+        UpstreamCluster c = cluster(origin.port(), "", "circuit_breakers: {thresholds: [{max_connections: 1}]}");
+        List<Exchange> held = new ArrayList<>();
+        Exchange cancelled = new Exchange("GET", "/cancelled", null);
+        loop.submit(() -> {
+            Host host = c.chooseHost(LoadBalancerContext.NONE);
+            HttpConnectionPool pool = c.httpConnectionPool(host, new NettyDispatcher(loop));
+            for (int i = 0; i < 105; i++) {
+                Exchange e = new Exchange("GET", "/hold", null);
+                e.handle = pool.newStream(e, e);
+                held.add(e);
+                if (i == 102) {
+                    cancelled.handle = pool.newStream(cancelled, cancelled);
+                }
+            }
+        }).get(5, TimeUnit.SECONDS);
+        waitFor(() -> origin.heldCount() == 100);
+        // The peer's SETTINGS (100) arrived after the first 100 streams were open: the rest still wait here.
+        waitFor(() -> stats.gauge("cluster.origin.upstream_rq_pending_active") == 6);
+        loop.submit(() -> cancelled.handle.cancel()).get(5, TimeUnit.SECONDS);
+        assertThat(stats.counter("cluster.origin.upstream_rq_cancelled")).isEqualTo(1);
+        assertThat(stats.gauge("cluster.origin.upstream_rq_pending_active")).isEqualTo(5);
+        origin.releaseHeld();
+        waitFor(() -> origin.heldCount() == 5);
+        origin.releaseHeld();
+        for (Exchange e : held) {
+            assertThat(e.done.get(5, TimeUnit.SECONDS)).isEqualTo("200 GET /hold ");
+        }
+        assertThat(origin.maxOpen.get()).isEqualTo(100);
+        assertThat(origin.paths).doesNotContain("/cancelled").hasSize(105);
+        assertThat(cancelled.done).isNotDone();
+        assertThat(stats.counter("cluster.origin.http2.stream_refused_errors")).isZero();
+        assertThat(stats.gauge("cluster.origin.upstream_rq_pending_active")).isZero();
+        assertThat(origin.connections.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aConnectionWhosePendingRequestWasCancelledWhileConnectingStillIdlesOut() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "common_http_protocol_options: {idle_timeout: 0.2s}", "", "");
+        Exchange e = new Exchange("GET", "/never", null);
+        loop.submit(() -> {
+            Host host = c.chooseHost(LoadBalancerContext.NONE);
+            e.handle = c.httpConnectionPool(host, new NettyDispatcher(loop)).newStream(e, e);
+            e.handle.cancel();
+        }).get(5, TimeUnit.SECONDS);
+        assertThat(stats.counter("cluster.origin.upstream_rq_cancelled")).isEqualTo(1);
+        assertThat(stats.gauge("cluster.origin.upstream_rq_pending_active")).isZero();
+        waitFor(() -> stats.counter("cluster.origin.upstream_cx_idle_timeout") == 1);
+        waitFor(() -> stats.gauge("cluster.origin.upstream_cx_active") == 0);
+        assertThat(origin.paths).isEmpty();
+        assertThat(e.done).isNotDone();
+    }
+
+    @Test
+    void emptyRequestTrailersEndTheStreamWithEmptyDataAndConnectionHeadersAreStripped() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        Exchange empty = new Exchange("POST", "/e", "body");
+        empty.emptyTrailers = true;
+        assertThat(start(c, empty).done.get(5, TimeUnit.SECONDS)).isEqualTo("200 POST /e body");
+        assertThat(origin.requests.get(0)).startsWith("POST /e body te=null");
+        Exchange conn = new Exchange("POST", "/t", "body");
+        conn.requestTrailer = "abc";
+        conn.extraTrailers.add(new String[] {"connection", "close"});
+        conn.extraTrailers.add(new String[] {"transfer-encoding", "chunked"});
+        assertThat(start(c, conn).done.get(5, TimeUnit.SECONDS)).isEqualTo("200 POST /t body trailer x-t=abc");
+        assertThat(stats.counter("cluster.origin.http2.rx_reset")).isZero();
+    }
+
+    /**
+     * A stream opened while the peer allowed it, whose HEADERS were written after the peer lowered its limit, is
+     * held by Netty's stream-buffering encoder; the peer's GOAWAY then fails it there: refused, never sent.
+     */
+    @Test
+    void aStreamHeldByNettyWhenGoAwayArrivesIsRefused() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        assertThat(send(c, "GET", "/warm", null)).isEqualTo("200 GET /warm ");
+        Exchange late = new Exchange("GET", "/late", null);
+        late.deferred = true;
+        startOnOneConnection(c, new Exchange("GET", "/lower", null), late);
+        UpstreamHttpStream s = late.ready.get(5, TimeUnit.SECONDS);
+        waitFor(() -> peerAllowsOneStream(s)); // the lowered SETTINGS were applied here
+        late.deferred = false;
+        loop.submit(() -> late.onPoolReady(s, null)).get(5, TimeUnit.SECONDS);
+        origin.goAwayAfterLower();
+        assertThat(late.done.get(5, TimeUnit.SECONDS)).isEqualTo("reset REMOTE_REFUSED_STREAM_RESET");
+        assertThat(stats.counter("cluster.origin.http2.stream_refused_errors")).isEqualTo(1);
+        assertThat(origin.paths).containsExactly("/warm", "/lower");
+    }
+
+    /** A stream held by Netty's stream-buffering encoder and then reset never reaches the origin. */
+    @Test
+    void aStreamHeldByNettyAndResetIsNeverSent() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        assertThat(send(c, "GET", "/warm", null)).isEqualTo("200 GET /warm ");
+        Exchange first = new Exchange("GET", "/lowerhold", null);
+        Exchange late = new Exchange("GET", "/late", null);
+        late.deferred = true;
+        startOnOneConnection(c, first, late);
+        UpstreamHttpStream s = late.ready.get(5, TimeUnit.SECONDS);
+        waitFor(() -> origin.heldCount() == 1);
+        waitFor(() -> peerAllowsOneStream(s)); // the lowered SETTINGS were applied here
+        late.deferred = false;
+        loop.submit(() -> {
+            late.onPoolReady(s, null); // held by Netty: the peer allows 1 stream
+            s.reset();
+        }).get(5, TimeUnit.SECONDS);
+        origin.releaseHeld();
+        assertThat(first.done.get(5, TimeUnit.SECONDS)).isEqualTo("200 GET /lowerhold ");
+        assertThat(send(c, "GET", "/after", null)).isEqualTo("200 GET /after ");
+        assertThat(origin.paths).containsExactly("/warm", "/lowerhold", "/after");
+        assertThat(late.done).isNotDone();
+        assertThat(stats.counter("cluster.origin.http2.tx_reset")).isZero();
+        waitFor(() -> stats.gauge("cluster.origin.http2.streams_active") == 0);
+    }
+
+    @Test
+    void cancellingAPendingRequestCountsItAndFreesItsSlot() throws Exception {
+        UpstreamCluster c = oneStreamAtATime();
+        Exchange first = start(c, new Exchange("GET", "/hold", null));
+        waitFor(() -> origin.heldCount() == 1);
+        Exchange second = start(c, new Exchange("GET", "/second", null)); // pending: the one stream is taken
+        assertThat(stats.gauge("cluster.origin.upstream_rq_pending_active")).isEqualTo(1);
+        second.handle.cancel(); // off the loop: posted to it
+        waitFor(() -> stats.counter("cluster.origin.upstream_rq_cancelled") == 1);
+        assertThat(stats.gauge("cluster.origin.upstream_rq_pending_active")).isZero();
+        origin.releaseHeld();
+        assertThat(first.done.get(5, TimeUnit.SECONDS)).isEqualTo("200 GET /hold ");
+        assertThat(send(c, "GET", "/third", null)).isEqualTo("200 GET /third ");
+        assertThat(origin.paths).containsExactly("/hold", "/third");
+        assertThat(second.done).isNotDone();
+    }
+
+    @Test
+    void drainFailsPendingRequestsAndClosesTheConnectionAfterItsLastStream() throws Exception {
+        UpstreamCluster c = oneStreamAtATime();
+        Exchange first = start(c, new Exchange("GET", "/hold", null));
+        waitFor(() -> origin.heldCount() == 1);
+        Exchange second = start(c, new Exchange("GET", "/second", null)); // pending: the one stream is taken
+        loop.submit(() -> ((Http2ConnectionPoolImpl) c.httpConnectionPool(c.chooseHost(LoadBalancerContext.NONE),
+                new NettyDispatcher(loop))).drain()).get(5, TimeUnit.SECONDS);
+        assertThat(second.done.get(5, TimeUnit.SECONDS)).isEqualTo("failure CONNECTION_TERMINATION ");
+        assertThat(stats.gauge("cluster.origin.upstream_rq_pending_active")).isZero();
+        assertThat(stats.gauge("cluster.origin.upstream_cx_active")).isEqualTo(1);
+        origin.releaseHeld();
+        assertThat(first.done.get(5, TimeUnit.SECONDS)).isEqualTo("200 GET /hold ");
+        waitFor(() -> stats.gauge("cluster.origin.upstream_cx_active") == 0);
+        assertThat(stats.counter("cluster.origin.upstream_cx_destroy_local")).isEqualTo(1);
+        assertThat(stats.counter("cluster.origin.upstream_cx_destroy_with_active_rq")).isZero();
+    }
+
+    @Test
+    void theOriginDyingMidStreamResetsEachStreamOnce() throws Exception {
+        origin = new TestHttp2Server(0);
+        UpstreamCluster c = cluster(origin.port(), "", "");
+        List<ResetCounter> held = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            held.add((ResetCounter) start(c, new ResetCounter("/hold")));
+        }
+        waitFor(() -> origin.heldCount() == 3);
+        assertThat(send(c, "GET", "/die", null)).isEqualTo("reset CONNECTION_TERMINATION");
+        for (ResetCounter e : held) {
+            assertThat(e.done.get(5, TimeUnit.SECONDS)).isEqualTo("reset CONNECTION_TERMINATION");
+        }
+        waitFor(() -> stats.gauge("cluster.origin.upstream_cx_active") == 0);
+        Thread.sleep(50);
+        for (ResetCounter e : held) {
+            assertThat(e.resets.get()).isEqualTo(1);
+        }
+        assertThat(stats.counter("cluster.origin.upstream_cx_destroy_with_active_rq")).isEqualTo(1);
+        assertThat(stats.counter("cluster.origin.upstream_cx_destroy_remote")).isEqualTo(1);
+        assertThat(stats.gauge("cluster.origin.http2.streams_active")).isZero();
+        String port = String.valueOf(origin.port());
+        assertThat(cm.renderClustersText()).contains("origin::127.0.0.1:" + port + "::rq_error::4\n")
+                .contains("origin::127.0.0.1:" + port + "::rq_active::0\n");
+    }
+
+    /** An exchange that counts its resets. */
+    static final class ResetCounter extends Exchange {
+        final java.util.concurrent.atomic.AtomicInteger resets = new java.util.concurrent.atomic.AtomicInteger();
+
+        ResetCounter(String path) {
+            super("GET", path, null);
+        }
+
+        @Override
+        public void onReset(ResetReason reason, String transportFailure) {
+            resets.incrementAndGet();
+            super.onReset(reason, transportFailure);
+        }
+    }
+
+    /** A new origin and a cluster of one connection (max_connections 1) of one stream (max_concurrent_streams 1). */
+    private UpstreamCluster oneStreamAtATime() {
+        origin = new TestHttp2Server(0);
+        return cluster(origin.port(), "max_concurrent_streams: 1", "circuit_breakers: {thresholds: [{max_connections: 1}]}");
+    }
+
+    /** Starts both in one loop task, so the peer's SETTINGS cannot send the second to another connection. */
+    private static void startOnOneConnection(UpstreamCluster c, Exchange a, Exchange b) throws Exception {
+        loop.submit(() -> {
+            HttpConnectionPool pool = c.httpConnectionPool(c.chooseHost(LoadBalancerContext.NONE), new NettyDispatcher(loop));
+            a.handle = pool.newStream(a, a);
+            b.handle = pool.newStream(b, b);
+        }).get(5, TimeUnit.SECONDS);
+    }
+
+    /** Whether the connection of {@code s} applied the peer's SETTINGS_MAX_CONCURRENT_STREAMS 1 (read on the loop). */
+    private static boolean peerAllowsOneStream(UpstreamHttpStream s) {
+        try {
+            return loop.submit(() -> ((Http2Connection.Stream) s).child.parent().pipeline()
+                    .get(io.netty.handler.codec.http2.Http2FrameCodec.class).connection().local().maxActiveStreams() == 1)
+                    .get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {

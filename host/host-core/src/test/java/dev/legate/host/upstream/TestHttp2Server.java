@@ -14,10 +14,14 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2SettingsFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.codec.http2.Http2FrameLogger.Direction;
+import io.netty.handler.logging.LogLevel;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -40,7 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * headers; {@code /refuse} resets it with REFUSED_STREAM; {@code /goaway} sends GOAWAY with a last-stream-id
  * just below this stream (it is refused; earlier streams carry on); {@code /big} answers 1 MiB;
  * {@code /100} sends a {@code 100} first; {@code /trailers} answers with trailer {@code x-t: done}; {@code /bigheader}
- * answers with a 70 KiB header; {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
+ * answers with a 70 KiB header; {@code /lower} lowers SETTINGS_MAX_CONCURRENT_STREAMS to 1 and never answers
+ * ({@link #goAwayAfterLower()} then sends GOAWAY with it as the last stream); {@code /lowerhold} lowers it to 1
+ * and is held like {@code /hold}; {@code /die} closes the whole connection (the origin dies mid-stream);
+ * {@code /sink} reads no request body until {@link #releaseSinks()} (its window is not returned). The method line shows
  * {@code :protocol} when the request has one (extended CONNECT; the server advertises it).
  */
 final class TestHttp2Server implements AutoCloseable {
@@ -52,9 +59,14 @@ final class TestHttp2Server implements AutoCloseable {
     final AtomicInteger open = new AtomicInteger();
     final AtomicInteger maxOpen = new AtomicInteger();
     final AtomicInteger resetsReceived = new AtomicInteger();
+    /** RST_STREAM frames read off the wire, also those for streams already closed (which no stream sees). */
+    final AtomicInteger rstFramesReceived = new AtomicInteger();
+    private volatile Http2StreamChannel lowerStream;
     /** Bytes of {@code /big} responses the codec has written to the socket (flow control permitting). */
     final AtomicLong bigBytesWritten = new AtomicLong();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** The {@code :path} of every stream whose HEADERS arrived, in arrival order (before its end). */
+    final List<String> paths = new CopyOnWriteArrayList<>();
     /** Request body bytes {@code /sink} streams have read; they read nothing until {@link #releaseSinks()}. */
     final AtomicLong sinkBytes = new AtomicLong();
     private final List<Channel> sinks = new CopyOnWriteArrayList<>();
@@ -74,6 +86,7 @@ final class TestHttp2Server implements AutoCloseable {
                             s.maxConcurrentStreams(maxConcurrentStreams);
                         }
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(s)
+                                        .frameLogger(new RstCounter())
                                         .encoderIgnoreMaxHeaderListSize(true).build(),
                                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                                     @Override
@@ -101,6 +114,18 @@ final class TestHttp2Server implements AutoCloseable {
         copy.forEach(r -> group.execute(r));
     }
 
+    /** Sends GOAWAY on the connection of the {@code /lower} stream, with that stream as the last one. */
+    void goAwayAfterLower() {
+        Http2StreamChannel sc = lowerStream;
+        Channel parent = sc.parent();
+        parent.eventLoop().execute(() -> {
+            Http2FrameCodec codec = parent.pipeline().get(Http2FrameCodec.class);
+            ChannelHandlerContext cctx = parent.pipeline().context(codec);
+            codec.goAway(cctx, sc.stream().id(), Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER, cctx.newPromise());
+            cctx.flush();
+        });
+    }
+
     /** Lets {@code /sink} streams read (and so return window) again. */
     void releaseSinks() {
         for (Channel c : sinks) {
@@ -112,6 +137,21 @@ final class TestHttp2Server implements AutoCloseable {
     public void close() {
         server.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** Counts inbound RST_STREAM frames at the frame reader (the frame logger sees every frame). */
+    private final class RstCounter extends Http2FrameLogger {
+        RstCounter() {
+            super(LogLevel.TRACE, TestHttp2Server.class);
+        }
+
+        @Override
+        public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
+            if (direction == Direction.INBOUND) {
+                rstFramesReceived.incrementAndGet();
+            }
+            super.logRstStream(direction, ctx, streamId, errorCode);
+        }
     }
 
     /** One stream of the origin. */
@@ -152,6 +192,11 @@ final class TestHttp2Server implements AutoCloseable {
                 if (request == null) {
                     request = h.headers();
                     String path = String.valueOf(request.path());
+                    paths.add(path);
+                    if (path.equals("/die")) {
+                        ctx.channel().parent().close();
+                        return;
+                    }
                     if (path.equals("/rst") || path.equals("/refuse")) {
                         ctx.writeAndFlush(new DefaultHttp2ResetFrame(
                                 path.equals("/rst") ? Http2Error.INTERNAL_ERROR : Http2Error.REFUSED_STREAM));
@@ -160,6 +205,16 @@ final class TestHttp2Server implements AutoCloseable {
                     if (path.equals("/sink")) {
                         ctx.channel().config().setAutoRead(false);
                         sinks.add(ctx.channel());
+                    }
+                    if (path.equals("/lowerhold")) {
+                        ctx.channel().parent().writeAndFlush(
+                                new DefaultHttp2SettingsFrame(new Http2Settings().maxConcurrentStreams(1)));
+                    }
+                    if (path.equals("/lower")) {
+                        lowerStream = (Http2StreamChannel) ctx.channel();
+                        ctx.channel().parent().writeAndFlush(
+                                new DefaultHttp2SettingsFrame(new Http2Settings().maxConcurrentStreams(1)));
+                        return;
                     }
                     if (path.equals("/goaway")) {
                         // A GOAWAY whose last-stream-id is just below this stream: it is refused.
@@ -201,7 +256,7 @@ final class TestHttp2Server implements AutoCloseable {
                     + " te=" + request.get("te") + " connection=" + request.get("connection")
                     + " authority=" + request.authority() + " scheme=" + request.scheme());
             Runnable answer = () -> answer(ctx, method, path, line);
-            if (path.equals("/hold")) {
+            if (path.equals("/hold") || path.equals("/lowerhold")) {
                 held.add(answer);
             } else {
                 answer.run();
