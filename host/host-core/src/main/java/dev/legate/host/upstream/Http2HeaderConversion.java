@@ -1,12 +1,12 @@
 package dev.legate.host.upstream;
 
 import dev.legate.api.http.HeaderMap;
+import dev.legate.api.http.HttpUpgrades;
 import dev.legate.host.http.NettyHeaderMap;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Converts Legate's pseudo-header {@link HeaderMap} to and from Netty's {@link Http2Headers} for the upstream
@@ -14,13 +14,6 @@ import java.util.Set;
  * source/common/http/utility.cc). Stateless; any thread.
  */
 final class Http2HeaderConversion {
-
-    /**
-     * HTTP/1 connection-specific headers that must not be sent on HTTP/2 (RFC 9113 §8.2.2); {@code te} is kept
-     * only as {@code trailers}. {@code host} is carried by {@code :authority}.
-     */
-    private static final Set<String> CONNECTION_SPECIFIC = Set.of("connection", "keep-alive", "proxy-connection",
-            "transfer-encoding", "upgrade", "host");
 
     private Http2HeaderConversion() {
     }
@@ -72,11 +65,8 @@ final class Http2HeaderConversion {
                 continue;
             }
             name = lower(name);
-            if (CONNECTION_SPECIFIC.contains(name)) {
-                continue;
-            }
-            if (name.equals("te") && !e.getValue().trim().equalsIgnoreCase("trailers")) {
-                continue;
+            if (HttpUpgrades.isConnectionSpecific(name, e.getValue()) || name.equals("host")) {
+                continue; // RFC 9113 §8.2.2; host is carried by :authority
             }
             if (upgrade != null && name.equals("content-length") && e.getValue().trim().equals("0")) {
                 continue; // Envoy strips it: HTTP/2 peers reject an extended CONNECT with a content-length
@@ -99,7 +89,7 @@ final class Http2HeaderConversion {
                 continue;
             }
             name = lower(name);
-            if (CONNECTION_SPECIFIC.contains(name) || name.equals("te")) {
+            if (HttpUpgrades.isConnectionSpecific(name, "") || name.equals("host")) {
                 continue;
             }
             out.add(name, e.getValue());
@@ -108,25 +98,11 @@ final class Http2HeaderConversion {
     }
 
     /**
-     * The protocol of an HTTP/1 upgrade request (Envoy's {@code Utility::isUpgrade}: a {@code connection}
-     * header containing the token {@code upgrade} and an {@code upgrade} header), lower-cased; {@code null}
+     * The protocol of an HTTP/1 upgrade request (Envoy's {@code Utility::isUpgrade}), lower-cased; {@code null}
      * when the request is no upgrade or asks for {@code h2c} (never forwarded).
      */
     static String upgradeProtocol(HeaderMap h) {
-        String upgrade = h.get("upgrade");
-        String connection = h.get("connection");
-        if (upgrade == null || connection == null || upgrade.isBlank()) {
-            return null;
-        }
-        boolean hasToken = false;
-        for (String token : connection.split(",")) {
-            if (token.trim().equalsIgnoreCase("upgrade")) {
-                hasToken = true;
-                break;
-            }
-        }
-        String proto = upgrade.trim().toLowerCase(Locale.ROOT);
-        return hasToken && !proto.equals("h2c") ? proto : null;
+        return HttpUpgrades.isUpgrade(h) ? HttpUpgrades.upgradeType(h) : null;
     }
 
     /**
